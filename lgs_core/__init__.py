@@ -1,0 +1,1 @@
+"""LGS Explorer's core: ingest, store, queries, RFM, reports. Imports no streamlit."""

@@ -1,0 +1,297 @@
+"""The store: one DuckDB file holding the lines, the quarantine and the load log.
+
+Where it lives: ``--db``, else env ``LGS_DB``, else ``default_db_path()``
+(``$XDG_DATA_HOME/lgs-explorer/lgs.duckdb``, i.e. ``~/.local/share/lgs-explorer/lgs.duckdb``).
+
+Every change of the data set happens inside one transaction (``replace_or_append``), so a failed load
+or sync leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from lgs_core.errors import LgsError, StoreBusyError
+from lgs_core.sqlfiles import read_sql
+
+DEFAULT_DB_NAME = "lgs.duckdb"
+
+
+def default_db_path() -> Path:
+    """The store used when neither ``--db`` nor ``LGS_DB`` is given."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lgs-explorer" / DEFAULT_DB_NAME
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """``db`` if given, else env ``LGS_DB``, else the default path."""
+    if db:
+        return Path(db)
+    env = os.environ.get("LGS_DB")
+    if env:
+        return Path(env)
+    return default_db_path()
+
+
+def _lock_holder(message: str) -> str:
+    # DuckDB names the holding process in its lock error ("... (PID 1234) ..."): pass that on.
+    marker = "PID"
+    if marker in message:
+        tail = message[message.index(marker) :]
+        return tail.split(")")[0].strip()
+    return "another process"
+
+
+def connect(
+    db: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    wait_seconds: float = 10.0,
+) -> duckdb.DuckDBPyConnection:
+    """Open the store (creating the file and its tables when writable and new).
+
+    When another process holds the file for writing, retry for ``wait_seconds`` and then raise a
+    ``StoreBusyError`` that names the holder.
+    """
+    path = resolve_db_path(db)
+    if read_only and not path.exists():
+        raise LgsError(
+            "no store yet",
+            where=str(path),
+            todo="load data first: `python -m lgs_core demo` or `python -m lgs_core load FILE`",
+        )
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LgsError(
+                f"cannot create the store's folder ({exc.strerror})",
+                where=str(path.parent),
+                todo="choose a writable location with --db or LGS_DB",
+            ) from None
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" in message.lower():
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                raise StoreBusyError(
+                    f"the store is in use by {_lock_holder(message)}",
+                    where=str(path),
+                    todo="wait for that load or sync to finish, then try again",
+                ) from None
+            raise LgsError(
+                f"cannot open the store ({message.splitlines()[0]})",
+                where=str(path),
+                todo="check the path is writable, or rebuild it: delete the file and load the data again",
+            ) from None
+        except duckdb.Error as exc:
+            raise LgsError(
+                f"the store file is not a readable DuckDB database ({str(exc).splitlines()[0]})",
+                where=str(path),
+                todo="rebuild it: delete the file and run `python -m lgs_core demo` or `load FILE` again",
+            ) from None
+    if not read_only:
+        con.execute(read_sql("store/schema.sql"))
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: all of it lands, or none of it."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.sql("select nextval('load_id_seq')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def fingerprint_is_loaded(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    """Whether a load with this fingerprint is part of the current data set (since the last replace)."""
+    row = con.execute(
+        """
+        select count(*) from load_log
+        where fingerprint = $fp
+          and load_id >= coalesce(
+              (select max(load_id) from load_log where mode in ('replace', 'full')), 0)
+        """,
+        {"fp": fingerprint},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def clear_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the current data set (inside the caller's transaction)."""
+    con.execute("delete from lines")
+    con.execute("delete from quarantine")
+
+
+def insert_staged_lines(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    """Insert the relation ``staged_lines`` (canonical typed columns) into ``lines`` with derived flags."""
+    con.execute(read_sql("store/insert_lines.sql"), {"load_id": load_id})
+
+
+def log_load(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    kind: str,
+    source: str,
+    fingerprint: str,
+    mode: str,
+    rows_read: int,
+    rows_loaded: int,
+    rows_quarantined: int,
+) -> datetime:
+    """Record a load in ``load_log``; the watermark is the newest invoice_date now in the store."""
+    loaded_at = datetime.now().replace(microsecond=0)
+    con.execute(
+        """
+        insert into load_log
+        select $load_id, $kind, $source, $fingerprint, $mode, $loaded_at,
+               $rows_read, $rows_loaded, $rows_quarantined, (select max(invoice_date) from lines)
+        """,
+        {
+            "load_id": load_id,
+            "kind": kind,
+            "source": source,
+            "fingerprint": fingerprint,
+            "mode": mode,
+            "loaded_at": loaded_at,
+            "rows_read": rows_read,
+            "rows_loaded": rows_loaded,
+            "rows_quarantined": rows_quarantined,
+        },
+    )
+    return loaded_at
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What the store holds now: enough for the Data page and `lgs info`."""
+
+    path: str
+    lines: int
+    quarantined: int
+    invoices: int
+    customers: int
+    countries: int
+    first_date: datetime | None
+    last_date: datetime | None
+    data_version: str
+    loads: list[dict[str, object]]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "lines": self.lines,
+            "quarantined": self.quarantined,
+            "invoices": self.invoices,
+            "customers": self.customers,
+            "countries": self.countries,
+            "first_date": self.first_date.isoformat(sep=" ") if self.first_date else None,
+            "last_date": self.last_date.isoformat(sep=" ") if self.last_date else None,
+            "data_version": self.data_version,
+            "loads": self.loads,
+        }
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A short key that changes whenever the data set changes (caches key on it)."""
+    row = con.sql("select coalesce(max(load_id), 0), count(*) from load_log").fetchone()
+    assert row is not None
+    return f"v{row[0]}-{row[1]}"
+
+
+def store_info(con: duckdb.DuckDBPyConnection, path: str = "") -> StoreInfo:
+    row = con.sql(
+        """
+        select count(*), count(distinct invoice), count(distinct customer_id), count(distinct country),
+               min(invoice_date), max(invoice_date)
+        from lines
+        """
+    ).fetchone()
+    assert row is not None
+    quarantined = con.sql("select count(*) from quarantine").fetchone()
+    loads = con.sql(
+        """
+        select load_id, kind, source, mode, strftime(loaded_at, '%Y-%m-%d %H:%M:%S') as loaded_at,
+               rows_read, rows_loaded, rows_quarantined, fingerprint
+        from load_log
+        where load_id >= coalesce((select max(load_id) from load_log where mode in ('replace', 'full')), 0)
+        order by load_id
+        """
+    ).pl()
+    return StoreInfo(
+        path=path,
+        lines=int(row[0]),
+        quarantined=int(quarantined[0]) if quarantined else 0,
+        invoices=int(row[1]),
+        customers=int(row[2]),
+        countries=int(row[3]),
+        first_date=row[4],
+        last_date=row[5],
+        data_version=data_version(con),
+        loads=loads.to_dicts(),
+    )
+
+
+@dataclass
+class LoadResult:
+    """What one load, demo generation or sync did: counts that always reconcile."""
+
+    source: str
+    kind: str
+    mode: str
+    fingerprint: str
+    load_id: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    quarantine_reasons: dict[str, int]
+    loaded_at: datetime | None = None
+    seconds: float = 0.0
+    notes: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        # Nothing lost: every line read is loaded or quarantined.
+        assert self.rows_read == self.rows_loaded + self.rows_quarantined, (
+            f"counts do not reconcile: {self.rows_read} read != {self.rows_loaded} + {self.rows_quarantined}"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "mode": self.mode,
+            "fingerprint": self.fingerprint,
+            "load_id": self.load_id,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantine_reasons": dict(sorted(self.quarantine_reasons.items())),
+            "loaded_at": self.loaded_at.isoformat(sep=" ") if self.loaded_at else None,
+            "seconds": round(self.seconds, 3),
+            "notes": self.notes or [],
+        }
