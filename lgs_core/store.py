@@ -121,15 +121,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> object:
+    """The single value a query returns (the result is drained: DuckDB 2.0 results stream)."""
+    rows = con.execute(sql, params or {}).fetchall()
+    return rows[0][0] if rows else None
+
+
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.sql("select nextval('load_id_seq')").fetchone()
-    assert row is not None
-    return int(row[0])
+    return int(scalar(con, "select nextval('load_id_seq')"))  # type: ignore[call-overload]
 
 
 def fingerprint_is_loaded(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """Whether a load with this fingerprint is part of the current data set (since the last replace)."""
-    row = con.execute(
+    found = scalar(
+        con,
         """
         select count(*) from load_log
         where fingerprint = $fp
@@ -137,8 +142,8 @@ def fingerprint_is_loaded(con: duckdb.DuckDBPyConnection, fingerprint: str) -> b
               (select max(load_id) from load_log where mode in ('replace', 'full')), 0)
         """,
         {"fp": fingerprint},
-    ).fetchone()
-    return bool(row and row[0])
+    )
+    return bool(found)
 
 
 def clear_data(con: duckdb.DuckDBPyConnection) -> None:
@@ -219,8 +224,7 @@ class StoreInfo:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """A short key that changes whenever the data set changes (caches key on it)."""
-    row = con.sql("select coalesce(max(load_id), 0), count(*) from load_log").fetchone()
-    assert row is not None
+    row = con.sql("select coalesce(max(load_id), 0), count(*) from load_log").fetchall()[0]
     return f"v{row[0]}-{row[1]}"
 
 
@@ -231,9 +235,8 @@ def store_info(con: duckdb.DuckDBPyConnection, path: str = "") -> StoreInfo:
                min(invoice_date), max(invoice_date)
         from lines
         """
-    ).fetchone()
-    assert row is not None
-    quarantined = con.sql("select count(*) from quarantine").fetchone()
+    ).fetchall()[0]
+    quarantined = scalar(con, "select count(*) from quarantine")
     loads = con.sql(
         """
         select load_id, kind, source, mode, strftime(loaded_at, '%Y-%m-%d %H:%M:%S') as loaded_at,
@@ -246,7 +249,7 @@ def store_info(con: duckdb.DuckDBPyConnection, path: str = "") -> StoreInfo:
     return StoreInfo(
         path=path,
         lines=int(row[0]),
-        quarantined=int(quarantined[0]) if quarantined else 0,
+        quarantined=int(quarantined or 0),  # type: ignore[call-overload]
         invoices=int(row[1]),
         customers=int(row[2]),
         countries=int(row[3]),

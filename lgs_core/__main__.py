@@ -1,0 +1,3 @@
+from lgs_core.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,165 @@
+"""The `lgs` command line (also `python -m lgs_core`): load, demo, info and the analyses.
+
+Exit codes: 0 success; 2 a user error (one line on stderr: what, where, what to do); 1 an unexpected
+failure (one line; `--debug` shows the traceback); 3 is reserved for "the report flagged something".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from lgs_core import store
+from lgs_core.errors import LgsError
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USER_ERROR = 2
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _progress_printer(enabled: bool) -> Callable[[float, str], None] | None:
+    if not enabled:
+        return None
+
+    def show(fraction: float, message: str) -> None:
+        print(
+            f"\r[{fraction:4.0%}] {message:<60}",
+            end="" if fraction < 1 else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from lgs_core.ingest import load_file
+
+    result = load_file(
+        args.path,
+        args.db,
+        append=args.append,
+        progress=_progress_printer(sys.stderr.isatty() and not args.json),
+    )
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(
+            f"{result.source}: {result.rows_read:,} lines read, {result.rows_loaded:,} loaded, "
+            f"{result.rows_quarantined:,} quarantined ({result.mode}) in {result.seconds:.1f} s"
+        )
+        for reason, count in sorted(result.quarantine_reasons.items()):
+            print(f"  quarantined: {reason}: {count:,}")
+        for note in result.notes or []:
+            print(f"  note: {note}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from lgs_core.demo import load_demo
+
+    result = load_demo(
+        args.db,
+        rows=args.rows,
+        seed=args.seed,
+        progress=_progress_printer(sys.stderr.isatty() and not args.json),
+    )
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(f"{result.source}: {result.rows_loaded:,} lines written in {result.seconds:.1f} s")
+    return EXIT_OK
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    path = store.resolve_db_path(args.db)
+    con = store.connect(path, read_only=True)
+    try:
+        info = store.store_info(con, str(path))
+    finally:
+        con.close()
+    if args.json:
+        _print_json(info.to_json())
+        return EXIT_OK
+    print(f"store: {info.path}")
+    print(f"lines: {info.lines:,} ({info.quarantined:,} quarantined)")
+    print(f"invoices: {info.invoices:,}  customers: {info.customers:,}  countries: {info.countries}")
+    if info.first_date and info.last_date:
+        print(f"dates: {info.first_date:%Y-%m-%d %H:%M} to {info.last_date:%Y-%m-%d %H:%M}")
+    for load in info.loads:
+        print(
+            f"load {load['load_id']}: {load['kind']} {load['source']} ({load['mode']}) at {load['loaded_at']}: "
+            f"{load['rows_loaded']:,} loaded, {load['rows_quarantined']:,} quarantined"
+        )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        help="the DuckDB store (default: env LGS_DB, else ~/.local/share/lgs-explorer/lgs.duckdb)",
+    )
+    common.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    parser = argparse.ArgumentParser(
+        prog="lgs", description="LGS Explorer: London Gift Shop sales and customer analytics."
+    )
+    parser.add_argument("--debug", action="store_true", help="show a traceback on unexpected failures")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "load", parents=[common], help="load a transactions file (.xlsx or .csv) into the store"
+    )
+    p.add_argument("path", help="the file: UCI workbook, its CSV dump, or the original Online Retail set")
+    p.add_argument("--append", action="store_true", help="add to the data set instead of replacing it")
+    p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("demo", parents=[common], help="replace the data set with generated demo data")
+    p.add_argument("--rows", type=int, default=1_000_000, help="number of lines (default 1,000,000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed: the same seed gives the same data")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("info", parents=[common], help="what the store holds")
+    p.set_defaults(func=_cmd_info)
+
+    try:
+        from lgs_core import cli_engine
+    except ImportError:  # pragma: no cover - the engine's commands arrive with the engine
+        pass
+    else:
+        cli_engine.add_commands(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except LgsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted — nothing was changed by the interrupted step", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"error: unexpected failure: {type(exc).__name__}: {first} — rerun with --debug and report it",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Shared fixtures: real DuckDB files in tmp_path and the real sample in ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE_XLSX = SHARED_DATA / "online_retail_II_sample.xlsx"
+SAMPLE_CSV = SHARED_DATA / "online_retail_II_sample.csv"
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real sample missing at {path}: CI must have ../shared/data beside the clone")
+        pytest.skip(f"real sample not found at {path} (../shared/data is absent in a user's clone)")
+    return path
+
+
+@pytest.fixture
+def sample_xlsx() -> Path:
+    return _require(SAMPLE_XLSX)
+
+
+@pytest.fixture
+def sample_csv() -> Path:
+    return _require(SAMPLE_CSV)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
