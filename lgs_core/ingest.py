@@ -391,10 +391,13 @@ def validate(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame, relation: str = 
         con.unregister("raw")
 
 
-def _stage_and_write(
+def write_validated(
     con: duckdb.DuckDBPyConnection, load_id: int, source: str
 ) -> tuple[int, int, dict[str, int]]:
-    """Move temp table `validated` into lines and quarantine; return (loaded, quarantined, reasons)."""
+    """Move temp table `validated` into lines and quarantine; return (loaded, quarantined, reasons).
+
+    Call inside the caller's transaction, once per validated chunk (the PostgreSQL sync streams chunks).
+    """
     con.execute("create or replace temp view staged_lines as select * from validated where reason is null")
     store.insert_staged_lines(con, load_id)
     con.execute(
@@ -450,7 +453,7 @@ def load_file(
                 store.clear_data(con)
             if progress:
                 progress(0.75, "writing to the store")
-            loaded, quarantined, reasons = _stage_and_write(con, load_id, p.name)
+            loaded, quarantined, reasons = write_validated(con, load_id, p.name)
             loaded_at = store.log_load(
                 con,
                 load_id=load_id,
