@@ -1,0 +1,1 @@
+"""LGS Explorer's benchmark suite: `python -m benchmarks [--quick]` (see docs/benchmarks.md)."""
