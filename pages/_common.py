@@ -56,7 +56,7 @@ def countries() -> list[str]:
 
 
 def _query_lists() -> dict[str, list[str]]:
-    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
 def sidebar_filters() -> Filters:
