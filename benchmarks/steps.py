@@ -10,7 +10,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
 
-Step = Callable[[int], None]
+Step = Callable[[int], object]
 STEPS: dict[str, tuple[str, Step]] = {}
 
 
@@ -66,14 +66,23 @@ def demo_xlsx(rows: int) -> Path:
         frame = _uci_shape(generate_lines(rows, seed=42)).with_columns(pl.col("Price").cast(pl.Float64))
         split = datetime(2010, 12, 1)
         OUT.mkdir(parents=True, exist_ok=True)
+        # constant_memory streams rows to disk; a real workbook holds real dates and numbers, as here.
         with xlsxwriter.Workbook(str(path), {"constant_memory": True}) as book:
+            date_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
             for name, part in (
                 ("Year 2009-2010", frame.filter(pl.col("InvoiceDate") < split)),
                 ("Year 2010-2011", frame.filter(pl.col("InvoiceDate") >= split)),
             ):
-                part.write_excel(
-                    book, worksheet=name, autofit=False, dtype_formats={pl.Datetime: "yyyy-mm-dd hh:mm"}
-                )
+                sheet = book.add_worksheet(name)
+                sheet.write_row(0, 0, part.columns)
+                sheet.set_column(4, 4, 16, date_format)
+                for r, row in enumerate(part.iter_rows(), start=1):
+                    sheet.write_row(r, 0, row[:4])
+                    sheet.write_datetime(r, 4, row[4], date_format)
+                    sheet.write_number(r, 5, row[5])
+                    if row[6] is not None:
+                        sheet.write_number(r, 6, row[6])
+                    sheet.write_string(r, 7, row[7])
     return path
 
 
@@ -120,6 +129,58 @@ def _xlsx_load(rows: int) -> None:
 
     result = load_file(demo_xlsx(rows), scratch_db(rows, "xlsx"))
     assert result.rows_loaded == rows, result
+
+
+# --- issue 3: the engine, on a warm store -------------------------------------------------------------
+
+
+def warm_timings(run: Callable[[], object], repeats: int = 20) -> dict[str, float]:
+    """Median and p95 of `repeats` warm runs (one untimed run first: the store's pages in the OS cache)."""
+    import statistics
+    import time
+
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return {"seconds": statistics.median(times), "p95": times[int(0.95 * (len(times) - 1))]}
+
+
+def _engine_step(name: str, call: Callable[..., object]) -> None:
+    def measure(rows: int) -> dict[str, float]:
+        from lgs_core import store
+        from lgs_core.window import Window
+
+        con = store.connect(demo_store(rows), read_only=True)
+        try:
+            return warm_timings(lambda: call(con, Window()), repeats=10 if rows >= 10_000_000 else 20)
+        finally:
+            con.close()
+
+    step(name, "engine")(measure)
+
+
+def _register_engine_steps() -> None:
+    from lgs_core import analytics, rfm
+
+    fixed = rfm.FixedCuts.parse("r=30,90,180,365;f=1,2,5,10;m=100,500,1000,5000")
+    _engine_step("monthly (standard)", lambda con, w: analytics.monthly(con, w, "standard"))
+    _engine_step("monthly (classic)", lambda con, w: analytics.monthly(con, w, "classic"))
+    _engine_step("weekly", lambda con, w: analytics.weekly(con, w, "standard"))
+    _engine_step("invoice distribution", lambda con, w: analytics.invoice_distribution(con, w, "standard"))
+    _engine_step("RFM classic (quintiles)", lambda con, w: rfm.rfm(con, w, rfm.RfmParams(preset="classic")))
+    _engine_step("RFM standard (quintiles)", lambda con, w: rfm.rfm(con, w, rfm.RfmParams()))
+    _engine_step(
+        "RFM standard (fixed cuts)",
+        lambda con, w: rfm.rfm(con, w, rfm.RfmParams(scoring="fixed", cuts=fixed)),
+    )
+    _engine_step("RFM standard (rfm11)", lambda con, w: rfm.rfm(con, w, rfm.RfmParams(segment_map="rfm11")))
+
+
+_register_engine_steps()
 
 
 PREPARE: dict[str, Callable[[int], object]] = {

@@ -7,6 +7,7 @@ failure (one line; `--debug` shows the traceback); 3 is reserved for "the report
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -129,12 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="what the store holds")
     p.set_defaults(func=_cmd_info)
 
-    try:
-        from lgs_core import cli_engine
-    except ImportError:  # pragma: no cover - the engine's commands arrive with the engine
-        pass
-    else:
-        cli_engine.add_commands(sub, common)
+    for module in ("cli_engine", "cli_postgres", "cli_report"):
+        try:
+            commands = importlib.import_module(f"lgs_core.{module}")
+        except ModuleNotFoundError as exc:  # a command group not present in this build
+            if exc.name != f"lgs_core.{module}":
+                raise
+            continue
+        commands.add_commands(sub, common)
     return parser
 
 

@@ -1,0 +1,50 @@
+"""Test helpers shared by several test files (imported as `from helpers import ...`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from lgs_core import store
+
+Line = tuple[
+    str, str, int, str, str, int | None, str
+]  # invoice, stock code, qty, "YYYY-MM-DD HH:MM", price, customer, country
+
+
+def make_store(path: Path, lines: Sequence[Line]) -> duckdb.DuckDBPyConnection:
+    """A real store holding exactly ``lines`` (through the store's own insert, flags derived there)."""
+    con = store.connect(path)
+    staged = pl.DataFrame(
+        {
+            "source_row": list(range(1, len(lines) + 1)),
+            "invoice": [x[0] for x in lines],
+            "stock_code": [x[1] for x in lines],
+            "description": ["item"] * len(lines),
+            "quantity": [x[2] for x in lines],
+            "invoice_date": [datetime.fromisoformat(x[3]) for x in lines],
+            "unit_price": [Decimal(x[4]) for x in lines],
+            "customer_id": [x[5] for x in lines],
+            "country": [x[6] for x in lines],
+        },
+        schema={
+            "source_row": pl.Int64,
+            "invoice": pl.String,
+            "stock_code": pl.String,
+            "description": pl.String,
+            "quantity": pl.Int32,
+            "invoice_date": pl.Datetime("us"),
+            "unit_price": pl.Decimal(18, 3),
+            "customer_id": pl.Int32,
+            "country": pl.String,
+        },
+    )
+    con.register("staged_lines", staged)
+    store.insert_staged_lines(con, 1)
+    con.unregister("staged_lines")
+    return con
