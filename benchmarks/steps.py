@@ -183,6 +183,41 @@ def _register_engine_steps() -> None:
 _register_engine_steps()
 
 
+@step("all seed analyses, classic (engine)", "vs pandas")
+def _engine_all(rows: int) -> dict[str, float]:
+    from lgs_core import analytics, rfm, store
+    from lgs_core.window import Window
+
+    con = store.connect(demo_store(rows), read_only=True)
+    window = Window()
+
+    def run() -> None:
+        analytics.invoice_distribution(con, window, "classic")
+        analytics.monthly(con, window, "classic")
+        rfm.rfm(con, window, rfm.RfmParams(preset="classic"))
+
+    try:
+        return warm_timings(run, repeats=5)
+    finally:
+        con.close()
+
+
+@step("all seed analyses, the notebook's pandas", "vs pandas")
+def _pandas_all(rows: int) -> dict[str, float]:
+    from benchmarks.notebook_pandas import all_seed_analyses
+    from lgs_core import store
+
+    con = store.connect(demo_store(rows), read_only=True)
+    try:
+        df = con.sql(
+            'select invoice as "Invoice", quantity as "Quantity", invoice_date as "InvoiceDate", '
+            'cast(unit_price as double) as "Price", cast(customer_id as double) as "Customer ID" from lines'
+        ).df()
+    finally:
+        con.close()
+    return warm_timings(lambda: all_seed_analyses(df), repeats=2)
+
+
 PREPARE: dict[str, Callable[[int], object]] = {
     "CSV load": demo_csv,
     "xlsx load": demo_xlsx,
