@@ -7,8 +7,10 @@ columns missing, and the store is left exactly as it was (the whole load is one 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import itertools
 import os
 import re
 import time
@@ -65,6 +67,8 @@ ALIASES: dict[str, str] = {
 }
 
 MAX_HEADER_SCAN_ROWS = 10  # a sheet may carry title rows above its header
+EXTRA_FIELDS = 8  # columns read beyond the header, to catch lines with too many fields
+ROW_PROBLEM = "row_problem"  # a reader's own reason to quarantine a row (e.g. too many fields)
 
 _ISO_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]
 _DAY_FIRST = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M"]
@@ -75,7 +79,7 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[\s_.\-]+", "", str(name)).lower()
 
 
-def map_columns(columns: list[str]) -> tuple[dict[str, str], list[str]]:
+def map_columns(columns: list[str], where: str = "") -> tuple[dict[str, str], list[str]]:
     """Map a file's headers to canonical names: ({original: canonical}, [unmapped originals]).
 
     Raises LgsError when two headers map to the same canonical column.
@@ -91,6 +95,7 @@ def map_columns(columns: list[str]) -> tuple[dict[str, str], list[str]]:
         if canonical in seen:
             raise LgsError(
                 f"two columns mean {canonical}: {seen[canonical]!r} and {col!r}",
+                where=where,
                 todo="remove or rename one of them and load again",
             )
         seen[canonical] = col
@@ -127,7 +132,12 @@ class RawFile:
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def _sniff_kind(path: Path, head: bytes) -> str:
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")  # how an encrypted Office file names its key
+
+
+def _sniff_kind(path: Path, data: bytes) -> str:
+    """'xlsx' for any workbook calamine reads (xlsx, xls, ods), else 'csv'; refuse what is neither."""
+    head = data[:4096]
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as zf:
@@ -138,19 +148,23 @@ def _sniff_kind(path: Path, head: bytes) -> str:
                 where=path.name,
                 todo="export it again from Excel, or save it as CSV, and load that",
             ) from None
-        if any(n.startswith("xl/") for n in names):
+        if any(n.startswith("xl/") for n in names) or "content.xml" in names:  # Excel or OpenDocument
             return "xlsx"
         raise LgsError(
             "this is a zip archive, not a spreadsheet",
             where=path.name,
             todo="unzip it and load the .xlsx or .csv inside",
         )
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise LgsError(
-            "this is an old Excel .xls file or a password-protected workbook, which cannot be read",
-            where=path.name,
-            todo="open it in Excel, remove any password, and save as .xlsx or CSV",
-        )
+    if head.startswith(
+        b"\xd0\xcf\x11\xe0"
+    ):  # an OLE2 container: Excel 97-2003 .xls, or an encrypted workbook
+        if _ENCRYPTION_STREAM in data:
+            raise LgsError(
+                "the workbook is protected by a password",
+                where=path.name,
+                todo="open it in Excel, remove the password (File > Info > Protect Workbook), save, and load it again",
+            )
+        return "xlsx"  # calamine reads .xls too
     is_utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")) or (b"\x00" in head and not is_utf16):
         raise LgsError(
@@ -180,10 +194,10 @@ def _sniff_separator(first_line: str) -> str:
     return max(counts, key=lambda s: counts[s]) if max(counts.values()) > 0 else ","
 
 
-def _header_row(rows: list[list[str | None]]) -> int | None:
+def _header_row(rows: list[list[str | None]], where: str) -> int | None:
     """Index of the first of `rows` that holds a transactions header (title rows may stand above it)."""
     for i, row in enumerate(rows[:MAX_HEADER_SCAN_ROWS]):
-        mapping, _ = map_columns([str(c) for c in row if c is not None and str(c).strip()])
+        mapping, _ = map_columns([str(c) for c in row if c is not None and str(c).strip()], where)
         if not missing_columns(mapping):
             return i
     return None
@@ -203,11 +217,17 @@ def _to_canonical(
     frame: pl.DataFrame, source: str, sheet: str | None, first_data_row: int
 ) -> tuple[pl.DataFrame, list[str]]:
     """Rename to canonical columns (all text), add sheet and source_row; refuse when columns are missing."""
-    mapping, ignored = map_columns(frame.columns)
+    where = source if sheet is None else f"{source}, sheet {sheet!r}"
+    mapping, ignored = map_columns([c for c in frame.columns if c != ROW_PROBLEM], where)
     missing = missing_columns(mapping)
     if missing:
-        raise _not_transactions(source if sheet is None else f"{source}, sheet {sheet!r}", frame.columns)
-    exprs = [pl.lit(sheet, dtype=pl.String).alias("sheet")]
+        raise _not_transactions(where, frame.columns)
+    exprs = [
+        pl.lit(sheet, dtype=pl.String).alias("sheet"),
+        (pl.col(ROW_PROBLEM) if ROW_PROBLEM in frame.columns else pl.lit(None, dtype=pl.String)).alias(
+            ROW_PROBLEM
+        ),
+    ]
     exprs.append((pl.int_range(pl.len(), dtype=pl.Int64) + first_data_row).alias("source_row"))
     by_canonical = {v: k for k, v in mapping.items()}
     for col in CANONICAL:
@@ -227,13 +247,21 @@ def _read_csv(path: Path, data: bytes) -> RawFile:
         )
     first_line = stripped.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     sep = _sniff_separator(first_line)
+    # Read EXTRA_FIELDS more columns than the widest of the first rows: a line with more fields than its
+    # header is then seen (and quarantined), not silently cut short.
+    head_text = text[:65536].decode("utf-8", errors="replace")
+    width = max(
+        (len(r) for r in itertools.islice(csv.reader(io.StringIO(head_text), delimiter=sep), 10)), default=1
+    )
+    schema = {f"column_{i + 1}": pl.String for i in range(width + EXTRA_FIELDS)}
     try:
         frame = pl.read_csv(
             io.BytesIO(text),
             separator=sep,
-            infer_schema=False,
+            schema=schema,
             has_header=False,
             truncate_ragged_lines=True,
+            missing_columns="insert",
         )
     except pl.exceptions.PolarsError as exc:
         raise LgsError(
@@ -242,14 +270,25 @@ def _read_csv(path: Path, data: bytes) -> RawFile:
             todo="save it again as CSV (comma separated, UTF-8) and load that",
         ) from None
     head_rows = frame.head(MAX_HEADER_SCAN_ROWS).rows()
-    header_at = _header_row([list(r) for r in head_rows])
+    header_at = _header_row([list(r) for r in head_rows], path.name)
     if header_at is None:
         raise _not_transactions(
             path.name, [str(c) for c in head_rows[0] if c is not None] if head_rows else []
         )
-    header = [str(c) if c is not None else f"column_{i + 1}" for i, c in enumerate(head_rows[header_at])]
+    named = [str(c) if c is not None else f"column_{i + 1}" for i, c in enumerate(head_rows[header_at])]
+    while named and named[-1].startswith("column_"):  # the padding beyond the header's last name
+        named.pop()
     body = frame.slice(header_at + 1)
-    body.columns = _dedupe(header)
+    extra = body.columns[len(named) :]
+    problem = (
+        pl.when(pl.any_horizontal(pl.col(extra).is_not_null()))
+        .then(pl.lit(f"more fields than the header's {len(named)}"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        if extra
+        else pl.lit(None, dtype=pl.String)
+    )
+    body = body.with_columns(problem.alias(ROW_PROBLEM)).drop(extra)
+    body.columns = [*_dedupe(named), ROW_PROBLEM]
     notes = [] if encoding == "utf-8" else [f"read as {encoding} text"]
     if sep != ",":
         notes.append(f"separator {sep!r}")
@@ -300,7 +339,7 @@ def _read_xlsx(path: Path, progress: Progress | None) -> RawFile:
                 where=path.name,
                 todo="open it in Excel, save as .xlsx or CSV, and load that",
             ) from None
-        header_at = _header_row(head_rows)
+        header_at = _header_row(head_rows, f"{path.name}, sheet {name!r}")
         if header_at is None:
             found = [str(c) for c in head_rows[0] if c is not None] if head_rows else []
             refused.append(f"sheet {name!r} (found: {', '.join(found) or 'nothing'})")
@@ -346,7 +385,7 @@ def read_raw(path: str | os.PathLike[str], progress: Progress | None = None) -> 
         raise LgsError(
             "the file is empty", where=p.name, todo="choose the transactions export and load it again"
         )
-    kind = _sniff_kind(p, data[:4096])
+    kind = _sniff_kind(p, data)
     raw = _read_xlsx(p, progress) if kind == "xlsx" else _read_csv(p, data)
     if raw.rows == 0:
         raise LgsError(

@@ -6,6 +6,7 @@ with trimmed as (
     select
         sheet,
         source_row,
+        row_problem,
         nullif(trim(invoice), '') as invoice,
         nullif(trim(stock_code), '') as stock_code,
         nullif(trim(description), '') as description,
@@ -39,6 +40,7 @@ checked as (
     select
         *,
         case
+            when row_problem is not null then row_problem
             when invoice is null and stock_code is null and quantity_text is null and date_text is null
                 and price_text is null and customer_text is null and country is null and description is null
                 then 'blank row'
