@@ -34,3 +34,11 @@ def sample_csv() -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "store.duckdb"
+
+
+# Property-based tests: 1,000 examples per property in CI, 100 on a developer's machine.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True)
+_hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+_hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
