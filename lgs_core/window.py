@@ -67,6 +67,8 @@ class Window:
             value = getattr(self, name)
             if isinstance(value, datetime):
                 object.__setattr__(self, name, value.date())
+            elif value is not None and not isinstance(value, date):
+                raise TypeError(f"Window.{name} is a date, not {type(value).__name__}: parse text before")
         if isinstance(self.countries, str):
             raise TypeError("Window.countries is a tuple of country names, not a string")
         # Sorted and de-duplicated, so equal windows are equal (and cache alike).
