@@ -16,7 +16,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.steps import PREPARE, STEPS, cleanup
+from benchmarks.steps import MAX_ROWS, PREPARE, STEPS, cleanup
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -64,6 +64,8 @@ def main() -> None:
     for rows in sizes:
         for name, (group, _) in STEPS.items():
             if args.only and args.only not in name:
+                continue
+            if rows > MAX_ROWS.get(name, rows):
                 continue
             if name in PREPARE:
                 PREPARE[name](rows)
