@@ -111,7 +111,7 @@ def scratch_db(rows: int, name: str) -> Path:
 # --- issue 2: the data foundation ---------------------------------------------------------------------
 
 
-@step("demo generation into store", "foundation", max_rows=1_000_000)
+@step("demo generation into store", "foundation")
 def _demo(rows: int) -> None:
     from lgs_core.demo import load_demo
 

@@ -1,16 +1,65 @@
-"""What every page shares: the store, the sidebar filters, error boxes. UI glue only: no numbers here."""
+"""What every page shares: the store, the sidebar filters, cached calls into lgs_core, error boxes.
+
+UI glue only: no numbers are computed here. Each ``compute``-style function below opens a DuckDB connection,
+calls one ``lgs_core.views`` function, closes the connection, and is cached with ``st.cache_data`` on the
+store's path, its data key (file mtime: changes whenever the data changes) and the parameters.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
+import duckdb
+import polars as pl
 import streamlit as st
 
-from lgs_core import store
+from lgs_core import store, views
+from lgs_core.analytics import PRESETS
 from lgs_core.errors import LgsError
 from lgs_core.filters import Filters, filters_from_query, filters_to_query
+from lgs_core.rfm import RfmParams
+from lgs_core.window import Window
+
+T = TypeVar("T")
+
+# Session-state keys of the shared sidebar's widgets (rendered by streamlit_app.py on every page but Data).
+KEY_DATES = "flt_dates"
+KEY_COUNTRIES = "flt_countries"
+KEY_PRODUCTS = "flt_products"
+KEY_PRESET = "flt_preset"
+KEY_QUICK = "flt_quick"
+# The last complete view: restores the sidebar after a page that does not show it (Data), whose run drops
+# the widgets' state, and after a page switch that dropped the query string.
+KEY_SAVED = "_lgs_view"
+DEFAULT_PRESET = "standard"
+
+# One first-run demo generation or start-up sync per server process, whatever the number of sessions.
+# Module state: this module is imported once, unlike streamlit_app.py, which is re-executed on every run.
+_first_run_lock = threading.Lock()
+_started_syncs: set[str] = set()
+
+
+def first_run_lock() -> threading.Lock:
+    return _first_run_lock
+
+
+def start_sync_once(dsn: str) -> bool:
+    """True the first time this process sees ``dsn`` (the start-up sync runs once, not on every rerun)."""
+    with _first_run_lock:
+        if dsn in _started_syncs:
+            return False
+        _started_syncs.add(dsn)
+        return True
+
+
+# --- the store ------------------------------------------------------------------------------------------
 
 
 def db_path() -> Path:
@@ -29,13 +78,20 @@ def data_key() -> str:
     return f"{stat.st_mtime_ns}-{stat.st_size}-{wal_mtime}"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _store_info(path: str, key: str) -> store.StoreInfo:
+@contextmanager
+def _connection(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    # One connection per call, closed after: a DuckDB connection is never shared across threads/sessions.
     con = store.connect(path)
     try:
-        return store.store_info(con, path)
+        yield con
     finally:
         con.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _store_info(path: str, key: str) -> store.StoreInfo:
+    with _connection(path) as con:
+        return store.store_info(con, path)
 
 
 def store_info() -> store.StoreInfo:
@@ -44,62 +100,285 @@ def store_info() -> store.StoreInfo:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _countries(path: str, key: str) -> list[str]:
-    con = store.connect(path)
-    try:
+    with _connection(path) as con:
         return [r[0] for r in con.sql("select distinct country from lines order by 1").fetchall()]
-    finally:
-        con.close()
 
 
 def countries() -> list[str]:
     return _countries(str(db_path()), data_key())
 
 
+def clear_caches() -> None:
+    """After the data changed (load, demo, sync): every cached figure is stale."""
+    st.cache_data.clear()
+
+
+# --- the cached page computations (each is one lgs_core.views call) ---------------------------------------
+
+_SPINNER = "Computing the figures…"
+
+
+@st.cache_data(show_spinner=_SPINNER, max_entries=32)
+def _overview(path: str, key: str, window: Window, preset: str) -> views.Overview:
+    with _connection(path) as con:
+        return views.overview(con, window, preset)
+
+
+@st.cache_data(show_spinner=_SPINNER, max_entries=32)
+def _orders(path: str, key: str, window: Window, preset: str) -> views.Orders:
+    with _connection(path) as con:
+        return views.orders(con, window, preset)
+
+
+@st.cache_data(show_spinner=_SPINNER, max_entries=32)
+def _segments(path: str, key: str, window: Window, params: RfmParams) -> views.Segments:
+    with _connection(path) as con:
+        return views.segments(con, window, params)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _customer_invoices(path: str, key: str, window: Window, customer_id: int) -> pl.DataFrame:
+    with _connection(path) as con:
+        return views.customer_invoices(con, window, customer_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data_status(path: str, key: str) -> views.DataStatus:
+    with _connection(path) as con:
+        return views.data_status(con, path)
+
+
+def _quarantine_csv(path: str) -> bytes:
+    with _connection(path) as con:
+        return views.quarantine_csv(con)
+
+
+def overview(view: View) -> views.Overview:
+    return _overview(str(db_path()), data_key(), view.window, view.preset)
+
+
+def orders(view: View) -> views.Orders:
+    return _orders(str(db_path()), data_key(), view.window, view.preset)
+
+
+def segments(view: View, params: RfmParams) -> views.Segments:
+    return _segments(str(db_path()), data_key(), view.window, params)
+
+
+def customer_invoices(view: View, customer_id: int) -> pl.DataFrame:
+    return _customer_invoices(str(db_path()), data_key(), view.window, customer_id)
+
+
+def data_status() -> views.DataStatus:
+    return _data_status(str(db_path()), data_key())
+
+
+def quarantine_csv_maker() -> Callable[[], bytes]:
+    """For a download button: builds the CSV only when clicked."""
+    path = str(db_path())
+    return lambda: _quarantine_csv(path)
+
+
+# --- the shared sidebar ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """What the sidebar chose: the filters (date range, countries, products only) and the preset."""
+
+    filters: Filters
+    preset: str = DEFAULT_PRESET
+
+    @property
+    def window(self) -> Window:
+        f = self.filters
+        return Window(f.start, f.end, f.countries, f.products_only)
+
+    @property
+    def label(self) -> str:
+        return f"{self.filters.label} · {self.preset} definitions"
+
+
 def _query_lists() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
-def sidebar_filters() -> Filters:
-    """The shared sidebar. Its state lives in the URL, so a link opens the same view."""
+def _to_query(view: View, first: date, last: date) -> dict[str, list[str]]:
+    wanted = filters_to_query(view.filters, first, last)
+    if view.preset != DEFAULT_PRESET:
+        wanted["preset"] = view.preset
+    return {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+
+
+def _seed_widgets(first: date, last: date, known: list[str]) -> None:
+    """Give the sidebar's widgets their values before they are drawn: from the URL on a session's first
+    run (a shared link opens the same view), else from the last view (after the Data page or a page switch
+    dropped them), clamped to what the store holds now (it may have changed since)."""
+    state = st.session_state
+    saved: View | None = state.get(KEY_SAVED)
+    if KEY_DATES not in state or KEY_COUNTRIES not in state or KEY_PRODUCTS not in state:
+        in_url = _query_lists()
+        if saved is not None and not in_url:
+            query: dict[str, Any] = _to_query(saved, first, last)
+            preset = saved.preset
+        else:
+            query = dict(in_url)
+            preset = (in_url.get("preset") or [DEFAULT_PRESET])[-1]
+        current = filters_from_query(query, first, last, known)
+        state[KEY_DATES] = (current.start, current.end)
+        state[KEY_COUNTRIES] = list(current.countries)
+        state[KEY_PRODUCTS] = current.products_only
+        state[KEY_PRESET] = preset if preset in PRESETS else DEFAULT_PRESET
+    # Clamp to the store as it is now: a load or demo regeneration may have moved its dates or countries.
+    picked = state[KEY_DATES]
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        start, end = (min(max(d, first), last) for d in picked)
+        if (start, end) != tuple(picked):
+            state[KEY_DATES] = (start, end)
+    elif not isinstance(picked, (tuple, list)) or not picked:
+        state[KEY_DATES] = (first, last)
+    chosen = [c for c in state[KEY_COUNTRIES] if c in known]
+    if chosen != state[KEY_COUNTRIES]:
+        state[KEY_COUNTRIES] = chosen
+    if state.get(KEY_PRESET) not in PRESETS:
+        state[KEY_PRESET] = DEFAULT_PRESET
+
+
+def _apply_quick_range(ranges: dict[str, tuple[date, date]]) -> None:
+    # The quick-range pills act as buttons: set the date range, then clear the pill.
+    choice = st.session_state.get(KEY_QUICK)
+    if choice in ranges:
+        st.session_state[KEY_DATES] = ranges[choice]
+    st.session_state[KEY_QUICK] = None
+
+
+def sidebar_filters() -> View | None:
+    """The shared sidebar. Its state lives in the URL, so a link opens the same view; None: no data yet."""
     info = store_info()
     if info.first_date is None or info.last_date is None:
+        st.session_state.pop(KEY_SAVED, None)
         st.sidebar.info("No data yet: load a file or generate demo data on the Data page.")
-        today = date.today()
-        return Filters(today, today)
+        return None
     first, last = info.first_date.date(), info.last_date.date()
     known = countries()
-    in_url = _query_lists()
-    current = filters_from_query(in_url, first, last, known)
+    _seed_widgets(first, last, known)
+    saved: View | None = st.session_state.get(KEY_SAVED)
+
     st.sidebar.header("Filters")
+    ranges = views.quick_ranges(first, last)
+    st.sidebar.pills(
+        "Quick range",
+        list(ranges),
+        key=KEY_QUICK,
+        on_change=_apply_quick_range,
+        args=(ranges,),
+        help="Sets the date range below. Years are calendar years, cut to the data's first and last day.",
+    )
     picked = st.sidebar.date_input(
         "Date range",
-        value=(current.start, current.end),
+        key=KEY_DATES,
         min_value=first,
         max_value=last,
         format="DD/MM/YYYY",
         help="Invoice dates, inclusive, UK time. Default: all the data.",
     )
-    start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (current.start, current.end)
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        start, end = picked
+    elif saved is not None:  # half-picked range (start clicked, end not yet): keep the last full range
+        start, end = saved.filters.start, saved.filters.end
+    else:
+        start, end = first, last
     chosen = st.sidebar.multiselect(
         "Countries",
         known,
-        default=list(current.countries),
+        key=KEY_COUNTRIES,
         placeholder="All countries",
-        help="The customer's country as recorded on the invoice. Empty: all countries.",
+        help="The country recorded on the invoice. Empty: all countries.",
     )
     products_only = st.sidebar.toggle(
         "Products only",
-        value=current.products_only,
+        key=KEY_PRODUCTS,
         help="Leave out postage, carriage, manual, discount, fees and other non-product lines "
         "(a product's stock code is 5 digits, optionally followed by letters).",
     )
-    filters = Filters(start, end, tuple(sorted(chosen)), products_only)
-    wanted = filters_to_query(filters, first, last)
-    if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != in_url:
+    preset = st.sidebar.segmented_control(
+        "Definitions",
+        list(PRESETS),
+        key=KEY_PRESET,
+        required=True,
+        format_func=lambda p: {"standard": "Standard", "classic": "Classic (notebook)"}[p],
+        help="Standard: the definitions to read (docs/DEFINITIONS.md). Classic: the original notebook's, "
+        "reproduced exactly (e.g. placed orders = invoices − 2 × cancellations).",
+    )
+    view = View(Filters(start, end, tuple(sorted(chosen)), bool(products_only)), preset or DEFAULT_PRESET)
+    st.session_state[KEY_SAVED] = view
+    wanted = _to_query(view, first, last)
+    if wanted != _query_lists():
         st.query_params.from_dict(wanted)
     st.sidebar.caption(f"Data: {info.lines:,} lines, {info.first_date:%d %b %Y} – {info.last_date:%d %b %Y}")
-    return filters
+    return view
+
+
+def current_view() -> View | None:
+    """The view the sidebar chose in this run (streamlit_app.py draws the sidebar before the page runs)."""
+    return st.session_state.get(KEY_SAVED)
+
+
+# --- PostgreSQL (only with a [postgres] section in the app's secrets) ------------------------------------
+
+
+def postgres_section() -> dict[str, Any] | None:
+    """The [postgres] section of the app's secrets (secrets.toml, or Community Cloud's secrets), if any."""
+    try:
+        if "postgres" in st.secrets:
+            return dict(st.secrets["postgres"])
+    except Exception:  # no secrets file at all: Streamlit raises rather than answering "no"
+        return None
+    return None
+
+
+def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
+    """Pull LGS's `retail` table into the store with a progress bar (lgs_core.postgres, imported lazily:
+    psycopg and a server are needed only with a [postgres] section)."""
+    from lgs_core import postgres
+
+    dsn, table = views.postgres_settings(section)
+    bar = st.progress(0.0, text=f"Syncing the PostgreSQL table {table}…")
+    try:
+        result = postgres.sync(
+            dsn, db_path(), table=table, full=full, progress=lambda f, m: bar.progress(f, text=m)
+        )
+    finally:
+        bar.empty()
+    clear_caches()
+    st.toast(f"PostgreSQL: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined.")
+
+
+# --- messages -------------------------------------------------------------------------------------------
 
 
 def show_error(exc: LgsError) -> None:
     st.error(str(exc), icon="⚠️")
+
+
+def stop_with(exc: LgsError) -> NoReturn:
+    """Show a problem the user can act on as one line, and stop the page there."""
+    show_error(exc)
+    st.stop()
+
+
+def guarded(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, or the page stops with the one-line message of an ``LgsError``."""
+    try:
+        return fn(*args)
+    except LgsError as exc:
+        stop_with(exc)
+
+
+def require_view() -> View:
+    """The sidebar's view, or stop with what to do when the store holds no data."""
+    view = current_view()
+    if view is None:
+        st.info("No data yet. Open the **Data** page to load a file or generate demo data.", icon="🗄️")
+        st.stop()
+    return view

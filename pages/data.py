@@ -1,31 +1,77 @@
-"""Data: where the numbers come from, how fresh they are, what was quarantined; load or regenerate."""
+"""Data: where the numbers come from, how fresh they are, what was quarantined; load, regenerate or sync."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
 from lgs_core.errors import LgsError
 from lgs_core.ingest import load_file
+from lgs_core.views import count_text
 from pages import _common
 
 st.title("Data")
-info = _common.store_info()
-latest = info.loads[-1] if info.loads else None
-source = f"{latest['kind']}: {latest['source']}" if latest else "nothing loaded"
-st.markdown(f"**Current source:** {source}" + (f" — loaded {latest['loaded_at']}" if latest else ""))
+status = _common.data_status()
+info = status.info
+st.markdown(f"**Current source:** {status.source_text}")
 cols = st.columns(4)
-cols[0].metric("Lines", f"{info.lines:,}", help="Transaction lines in the store.")
-cols[1].metric("Quarantined", f"{info.quarantined:,}", help="Input lines refused, each with its reason.")
-cols[2].metric("Invoices", f"{info.invoices:,}")
-cols[3].metric("Customers", f"{info.customers:,}", help="Distinct customer ids (guest lines have none).")
+cols[0].metric("Lines", count_text(info.lines), help="Transaction lines in the store.", border=True)
+cols[1].metric(
+    "Quarantined",
+    count_text(info.quarantined),
+    help="Input lines refused, each with its reason.",
+    border=True,
+)
+cols[2].metric("Invoices", count_text(info.invoices), border=True)
+cols[3].metric(
+    "Customers",
+    count_text(info.customers),
+    help="Distinct customer ids (guest lines have none).",
+    border=True,
+)
+if info.first_date is not None and info.last_date is not None:
+    st.caption(
+        f"Invoice dates {info.first_date:%d %b %Y %H:%M} – {info.last_date:%d %b %Y %H:%M} (UK time), "
+        f"{info.countries} countries. Store file: `{info.path}`."
+    )
 
 if info.loads:
     st.subheader("Loads in the current data set")
-    st.dataframe(pl.DataFrame(info.loads), hide_index=True, width="stretch")
+    st.dataframe(info.loads, hide_index=True, width="stretch")
+
+st.subheader("Quarantine")
+if info.quarantined == 0:
+    st.success("Nothing quarantined: every line read was loaded.", icon="✅")
+else:
+    left, right = st.columns([1, 2])
+    with left:
+        st.markdown("**Why lines were refused**")
+        st.dataframe(
+            status.reasons,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "reason": "Reason",
+                "lines": st.column_config.NumberColumn("Lines", format="%d"),
+                "first_source": "First seen in",
+                "first_row": st.column_config.NumberColumn("First row", format="%d"),
+            },
+        )
+        st.download_button(
+            "Download the quarantine (CSV)",
+            data=_common.quarantine_csv_maker(),
+            file_name="lgs-quarantine.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            help="Every refused line with its reason, file, sheet and row: fix them at the source and load again.",
+        )
+    with right:
+        shown = status.quarantine_sample.height
+        st.markdown(f"**Refused lines** (the first {shown:,} of {info.quarantined:,})")
+        st.dataframe(status.quarantine_sample, hide_index=True, width="stretch")
 
 st.subheader("Load a file")
 upload = st.file_uploader(
@@ -47,21 +93,43 @@ if upload is not None and st.button("Load", type="primary"):
             _common.show_error(exc)
         else:
             bar.empty()
-            st.cache_data.clear()
+            _common.clear_caches()
             st.success(
                 f"{result.source}: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined."
             )
 
 st.subheader("Demo data")
+st.caption("Realistic, generated London Gift Shop lines (not real customers): replaces the current data.")
 rows = st.number_input("Lines", min_value=10_000, max_value=10_000_000, value=1_000_000, step=100_000)
 seed = st.number_input("Seed", min_value=0, value=42, help="The same seed gives the same data.")
 if st.button("Regenerate demo data"):
     from lgs_core.demo import load_demo
 
     bar = st.progress(0.0, text="Generating…")
-    load_demo(
-        _common.db_path(), rows=int(rows), seed=int(seed), progress=lambda f, m: bar.progress(f, text=m)
+    try:
+        load_demo(
+            _common.db_path(), rows=int(rows), seed=int(seed), progress=lambda f, m: bar.progress(f, text=m)
+        )
+    except LgsError as exc:
+        bar.empty()
+        _common.show_error(exc)
+    else:
+        bar.empty()
+        _common.clear_caches()
+        st.rerun()
+
+section = _common.postgres_section()
+if section is not None:
+    st.subheader("PostgreSQL")
+    st.caption(
+        "LGS's `retail` table, as configured in the app's secrets ([postgres]). A sync adds the lines newer "
+        "than the last one; a full sync replaces the data set."
     )
-    bar.empty()
-    st.cache_data.clear()
-    st.rerun()
+    full = st.checkbox("Full sync (replace the data set)")
+    if st.button("Sync PostgreSQL", type="primary"):
+        try:
+            _common.sync_postgres(section, full=full)
+        except LgsError as exc:
+            _common.show_error(exc)
+        else:
+            st.rerun()

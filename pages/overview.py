@@ -1,13 +1,49 @@
-"""Overview: the headline numbers for the chosen window."""
+"""Overview: KPI cards with their change on the previous period, monthly sales, growth and customers."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from lgs_core import charts
+from lgs_core.views import definition
 from pages import _common
 
-filters = _common.sidebar_filters()
+view = _common.require_view()
 st.title("Overview")
-st.caption(filters.label)
-info = _common.store_info()
-st.metric("Lines in the store", f"{info.lines:,}")
+st.caption(view.label)
+result = _common.guarded(_common.overview, view)
+if result.is_empty:
+    st.info(
+        "No lines in this date range and these countries. Widen the date range, or clear the countries "
+        "in the sidebar.",
+        icon="🔎",
+    )
+    st.stop()
+
+for column, kpi in zip(st.columns(len(result.kpis)), result.kpis, strict=True):
+    column.metric(kpi.label, kpi.value_text, kpi.delta_text, help=kpi.help, border=True)
+st.caption(result.comparison_note)
+
+left, right = st.columns(2)
+with left:
+    st.altair_chart(charts.monthly_sales(result.monthly), width="stretch")
+    st.caption(f"**Sales**: {definition('sales', view.preset)}")
+with right:
+    st.altair_chart(charts.monthly_growth(result.monthly), width="stretch")
+    st.caption(f"**Growth**: {definition('growth_pct', view.preset)}")
+
+left, right = st.columns(2)
+with left:
+    st.altair_chart(charts.monthly_active_customers(result.monthly), width="stretch")
+    st.caption(f"**Active customers**: {definition('active_customers', view.preset)}")
+with right:
+    st.altair_chart(charts.new_vs_existing(result.monthly), width="stretch")
+    note = (
+        " The data's first month counts every customer as new: there is no earlier history."
+        if result.starts_with_first_data_month
+        else ""
+    )
+    st.caption(f"**New customers**: {definition('new_customers', view.preset)}{note}")
+
+if not result.monthly["whole_month"].all():
+    st.caption("Faded bars: months the date range cuts short, so their figures cover only part of the month.")
