@@ -7,6 +7,7 @@ store's path, its data key (file mtime: changes whenever the data changes) and t
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from lgs_core.rfm import RfmParams
 from lgs_core.window import Window
 
 T = TypeVar("T")
+_log = logging.getLogger("lgs_explorer")
 
 # Session-state keys of the shared sidebar's widgets (rendered by streamlit_app.py on every page but Data).
 KEY_DATES = "flt_dates"
@@ -39,6 +41,15 @@ KEY_QUICK = "flt_quick"
 # the widgets' state, and after a page switch that dropped the query string.
 KEY_SAVED = "_lgs_view"
 DEFAULT_PRESET = "standard"
+PAGE_CONFIG: dict[str, Any] = {"page_title": "LGS Explorer", "page_icon": "🎁", "layout": "wide"}
+# The size of the real data set: what a new user explores until real data is loaded.
+DEMO_ROWS = 1_000_000
+
+
+def demo_rows() -> int:
+    """How many demo lines a first start generates: DEMO_ROWS, or env LGS_DEMO_ROWS (a small machine, a test)."""
+    return int(os.environ.get("LGS_DEMO_ROWS") or DEMO_ROWS)
+
 
 # One first-run demo generation or start-up sync per server process, whatever the number of sessions.
 # Module state: this module is imported once, unlike streamlit_app.py, which is re-executed on every run.
@@ -57,6 +68,40 @@ def start_sync_once(dsn: str) -> bool:
             return False
         _started_syncs.add(dsn)
         return True
+
+
+def progress_to(bar: Any) -> Callable[[float, str], None]:
+    """An lgs_core progress callback (fraction, message) that moves a ``st.progress`` bar."""
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+    return report
+
+
+def ensure_data() -> None:
+    """With no configuration, fill a new store with demo data (once per store, with progress); with a
+    [postgres] section in the secrets, sync it once per server process instead (then "Refresh")."""
+    section = postgres_section()
+    if section is not None:
+        dsn, _ = views.postgres_settings(section)
+        if start_sync_once(dsn):
+            sync_postgres(section)
+        return
+    info = store_info() if db_path().exists() else None
+    if info is not None and info.lines > 0:
+        return
+    with _first_run_lock:
+        info = store_info() if db_path().exists() else None
+        if info is not None and info.lines > 0:
+            return
+        from lgs_core.demo import load_demo
+
+        rows = demo_rows()
+        bar = st.progress(0.0, text=f"First start: generating demo data ({rows:,} lines, a few seconds)…")
+        load_demo(db_path(), rows=rows, seed=42, progress=progress_to(bar))
+        bar.empty()
+        clear_caches()
 
 
 # --- the store ------------------------------------------------------------------------------------------
@@ -242,6 +287,10 @@ def _seed_widgets(first: date, last: date, known: list[str]) -> None:
         state[KEY_COUNTRIES] = chosen
     if state.get(KEY_PRESET) not in PRESETS:
         state[KEY_PRESET] = DEFAULT_PRESET
+    # Each page draws its own sidebar widgets, so a page switch meets new widgets: re-assigning the values
+    # hands them over (Streamlit's documented way to keep a widget's value across pages).
+    for key in (KEY_DATES, KEY_COUNTRIES, KEY_PRODUCTS, KEY_PRESET):
+        state[key] = state[key]
 
 
 def _apply_quick_range(ranges: dict[str, tuple[date, date]]) -> None:
@@ -319,9 +368,42 @@ def sidebar_filters() -> View | None:
     return view
 
 
-def current_view() -> View | None:
-    """The view the sidebar chose in this run (streamlit_app.py draws the sidebar before the page runs)."""
-    return st.session_state.get(KEY_SAVED)
+def _leave_v1_pages_mode() -> None:
+    """Streamlit treats a folder named ``pages/`` beside the entrypoint as a v1 multipage app until the
+    process's first ``st.navigation`` call: the first request of a new server process for e.g. /segments
+    (and every AppTest run) executes the page script alone, under a navigation built from the folder. Then
+    switch Streamlit to ``st.navigation`` and run again, so streamlit_app.py draws the real navigation."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the v1 folder mode
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def page_setup(*, filters: bool = True) -> View | None:
+    """What every page starts with: data present, the sidebar (title, filters unless ``filters`` is False,
+    the PostgreSQL refresh when configured). Returns the sidebar's view (None: no data yet)."""
+    _leave_v1_pages_mode()
+    st.set_page_config(**PAGE_CONFIG)
+    try:
+        ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
+    except LgsError as exc:
+        show_error(exc)
+    st.sidebar.title("LGS Explorer")
+    view = sidebar_filters() if filters else None
+    section = postgres_section()
+    if section is not None and st.sidebar.button(
+        "Refresh from PostgreSQL", help="Pull the lines added to LGS's database since the last sync."
+    ):
+        try:
+            sync_postgres(section)
+        except LgsError as exc:
+            show_error(exc)
+        else:
+            st.rerun()
+    return view
 
 
 # --- PostgreSQL (only with a [postgres] section in the app's secrets) ------------------------------------
@@ -345,9 +427,7 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
     dsn, table = views.postgres_settings(section)
     bar = st.progress(0.0, text=f"Syncing the PostgreSQL table {table}…")
     try:
-        result = postgres.sync(
-            dsn, db_path(), table=table, full=full, progress=lambda f, m: bar.progress(f, text=m)
-        )
+        result = postgres.sync(dsn, db_path(), table=table, full=full, progress=progress_to(bar))
     finally:
         bar.empty()
     clear_caches()
@@ -358,7 +438,7 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
 
 
 def show_error(exc: LgsError) -> None:
-    st.error(str(exc), icon="⚠️")
+    st.error(str(exc), icon=":material/error:")
 
 
 def stop_with(exc: LgsError) -> NoReturn:
@@ -368,17 +448,33 @@ def stop_with(exc: LgsError) -> NoReturn:
 
 
 def guarded(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)``, or the page stops with the one-line message of an ``LgsError``."""
+    """``fn(*args)``, or the page stops with one line: the ``LgsError``'s message (what, where, what to do),
+    or for anything unexpected its type and first line (the traceback goes to the server log, not the user).
+    """
     try:
         return fn(*args)
     except LgsError as exc:
         stop_with(exc)
+    except Exception as exc:
+        _log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        st.error(
+            f"Something went wrong computing this page ({type(exc).__name__}: {first}). Try another date "
+            "range or reload; if it persists, reload the data on the Data page and tell the maintainers "
+            "(the details are in the server log).",
+            icon=":material/error:",
+        )
+        st.stop()
 
 
 def require_view() -> View:
-    """The sidebar's view, or stop with what to do when the store holds no data."""
-    view = current_view()
+    """Set the page up (``page_setup``) and return the sidebar's view; stop with what to do when the store
+    holds no data."""
+    view = page_setup()
     if view is None:
-        st.info("No data yet. Open the **Data** page to load a file or generate demo data.", icon="🗄️")
+        st.info(
+            "No data yet. Open the **Data** page to load a file or generate demo data.",
+            icon=":material/database:",
+        )
         st.stop()
     return view

@@ -12,6 +12,7 @@ from lgs_core.ingest import load_file
 from lgs_core.views import count_text
 from pages import _common
 
+_common.page_setup(filters=False)
 st.title("Data")
 status = _common.data_status()
 info = status.info
@@ -39,11 +40,27 @@ if info.first_date is not None and info.last_date is not None:
 
 if info.loads:
     st.subheader("Loads in the current data set")
-    st.dataframe(info.loads, hide_index=True, width="stretch")
+    st.dataframe(
+        info.loads,
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+        column_config={
+            "load_id": st.column_config.NumberColumn("Load", format="%d"),
+            "kind": "Kind",
+            "source": "Source",
+            "mode": "Mode",
+            "loaded_at": "Loaded at",
+            "rows_read": st.column_config.NumberColumn("Lines read", format="localized"),
+            "rows_loaded": st.column_config.NumberColumn("Loaded", format="localized"),
+            "rows_quarantined": st.column_config.NumberColumn("Quarantined", format="localized"),
+            "fingerprint": "Fingerprint",
+        },
+    )
 
 st.subheader("Quarantine")
 if info.quarantined == 0:
-    st.success("Nothing quarantined: every line read was loaded.", icon="✅")
+    st.success("Nothing quarantined: every line read was loaded.", icon=":material/check_circle:")
 else:
     left, right = st.columns([1, 2])
     with left:
@@ -51,6 +68,7 @@ else:
         st.dataframe(
             status.reasons,
             hide_index=True,
+            placeholder="–",
             width="stretch",
             column_config={
                 "reason": "Reason",
@@ -71,7 +89,7 @@ else:
     with right:
         shown = status.quarantine_sample.height
         st.markdown(f"**Refused lines** (the first {shown:,} of {info.quarantined:,})")
-        st.dataframe(status.quarantine_sample, hide_index=True, width="stretch")
+        st.dataframe(status.quarantine_sample, hide_index=True, placeholder="–", width="stretch")
 
 st.subheader("Load a file")
 upload = st.file_uploader(
@@ -85,9 +103,7 @@ if upload is not None and st.button("Load", type="primary"):
         path.write_bytes(upload.getbuffer())
         bar = st.progress(0.0, text=f"Loading {upload.name}…")
         try:
-            result = load_file(
-                path, _common.db_path(), append=append, progress=lambda f, m: bar.progress(f, text=m)
-            )
+            result = load_file(path, _common.db_path(), append=append, progress=_common.progress_to(bar))
         except LgsError as exc:
             bar.empty()
             _common.show_error(exc)
@@ -100,16 +116,15 @@ if upload is not None and st.button("Load", type="primary"):
 
 st.subheader("Demo data")
 st.caption("Realistic, generated London Gift Shop lines (not real customers): replaces the current data.")
-rows = st.number_input("Lines", min_value=10_000, max_value=10_000_000, value=1_000_000, step=100_000)
-seed = st.number_input("Seed", min_value=0, value=42, help="The same seed gives the same data.")
+left, right, _ = st.columns([1, 1, 2])
+rows = left.number_input("Lines", min_value=10_000, max_value=10_000_000, value=1_000_000, step=100_000)
+seed = right.number_input("Seed", min_value=0, value=42, help="The same seed gives the same data.")
 if st.button("Regenerate demo data"):
     from lgs_core.demo import load_demo
 
     bar = st.progress(0.0, text="Generating…")
     try:
-        load_demo(
-            _common.db_path(), rows=int(rows), seed=int(seed), progress=lambda f, m: bar.progress(f, text=m)
-        )
+        load_demo(_common.db_path(), rows=int(rows), seed=int(seed), progress=_common.progress_to(bar))
     except LgsError as exc:
         bar.empty()
         _common.show_error(exc)

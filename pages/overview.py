@@ -16,12 +16,12 @@ if result.is_empty:
     st.info(
         "No lines in this date range and these countries. Widen the date range, or clear the countries "
         "in the sidebar.",
-        icon="🔎",
+        icon=":material/search_off:",
     )
     st.stop()
 
 for column, kpi in zip(st.columns(len(result.kpis)), result.kpis, strict=True):
-    column.metric(kpi.label, kpi.value_text, kpi.delta_text, help=kpi.help, border=True)
+    column.metric(kpi.label, kpi.value_text, kpi.delta_text, help=kpi.help_text, border=True)
 st.caption(result.comparison_note)
 
 left, right = st.columns(2)

@@ -1,0 +1,323 @@
+"""The app through Streamlit's AppTest: every page runs, and what a page shows is what lgs_core computes.
+
+AppTest sees widgets, metrics, dataframes and page switches, not rendered charts or download bytes: charts
+are tested through lgs_core.charts (tests/test_charts.py), downloads through the export functions the
+download buttons call (here and in tests/test_views.py), and the real thing in tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lgs_core import rfm, store, views
+from lgs_core.demo import load_demo
+from lgs_core.window import Window
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "streamlit_app.py")
+PAGES = ["pages/overview.py", "pages/orders.py", "pages/segments.py", "pages/data.py"]
+if (REPO / "pages" / "reports.py").exists():
+    PAGES.insert(3, "pages/reports.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("app") / "store.duckdb"
+    load_demo(path, rows=20_000)
+    return path
+
+
+@pytest.fixture
+def app(demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    _no_exception(at)
+    return at
+
+
+@pytest.fixture
+def con(demo_store: Path) -> Iterator[object]:
+    connection = store.connect(demo_store)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _button_group(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button_group if b.label == label)
+
+
+# --- every page -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_an_exception(app: AppTest, page: str) -> None:
+    app.switch_page(page).run()
+    _no_exception(app)
+    assert app.title, f"{page} has no title"
+
+
+def test_overview_cards_are_what_views_computes(app: AppTest, con: object) -> None:
+    expected = views.overview(con, Window())  # type: ignore[arg-type]
+    assert _metrics(app) == {k.label: k.value_text for k in expected.kpis}
+    assert [m.help for m in app.metric] == [k.help_text for k in expected.kpis]
+
+
+def test_changing_the_date_range_changes_the_cards_to_that_window(app: AppTest, con: object) -> None:
+    before = _metrics(app)
+    app.sidebar.date_input(key="flt_dates").set_value((date(2011, 1, 1), date(2011, 6, 30))).run()
+    _no_exception(app)
+    expected = views.overview(con, Window(date(2011, 1, 1), date(2011, 6, 30)))  # type: ignore[arg-type]
+    shown = {m.label: (m.value, m.delta) for m in app.metric}
+    assert shown == {k.label: (k.value_text, k.delta_text or "") for k in expected.kpis}
+    assert _metrics(app) != before
+    assert app.query_params == {"start": "2011-01-01", "end": "2011-06-30"}
+    assert any(k.delta_text for k in expected.kpis), "a half year after the data's start has a comparison"
+
+
+def test_a_country_and_products_only_filter_the_cards(app: AppTest, con: object) -> None:
+    country = next(c for c in app.sidebar.multiselect(key="flt_countries").options if c != "United Kingdom")
+    app.sidebar.multiselect(key="flt_countries").select(country).run()
+    app.sidebar.toggle(key="flt_products").set_value(True).run()
+    _no_exception(app)
+    expected = views.overview(con, Window(countries=(country,), products_only=True))  # type: ignore[arg-type]
+    assert _metrics(app) == {k.label: k.value_text for k in expected.kpis}
+    assert app.query_params == {"country": country, "products": "1"}
+
+
+def test_a_shared_link_opens_the_same_view(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch, con: object
+) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"start": "2010-03-01", "end": "2010-09-30", "country": "United Kingdom"})
+    at.run()
+    _no_exception(at)
+    window = Window(date(2010, 3, 1), date(2010, 9, 30), ("United Kingdom",))
+    assert _metrics(at) == {k.label: k.value_text for k in views.overview(con, window).kpis}  # type: ignore[arg-type]
+    assert at.sidebar.multiselect(key="flt_countries").value == ["United Kingdom"]
+
+
+def test_a_broken_link_still_opens(demo_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(
+        {"start": "garbage", "country": ["Atlantis", "'; drop table lines; --"], "preset": "x"}
+    )
+    at.run()
+    _no_exception(at)
+    assert at.sidebar.multiselect(key="flt_countries").value == []
+
+
+def test_filters_survive_a_page_switch_and_the_data_page(app: AppTest) -> None:
+    app.sidebar.date_input(key="flt_dates").set_value((date(2011, 1, 1), date(2011, 12, 9))).run()
+    app.switch_page("pages/data.py").run()
+    _no_exception(app)
+    app.switch_page("pages/segments.py").run()
+    _no_exception(app)
+    assert app.sidebar.date_input(key="flt_dates").value == (date(2011, 1, 1), date(2011, 12, 9))
+    assert app.query_params == {"start": "2011-01-01"}
+
+
+def test_the_quick_range_sets_the_dates(app: AppTest) -> None:
+    _button_group(app, "Quick range").set_value("2010").run()
+    _no_exception(app)
+    assert app.sidebar.date_input(key="flt_dates").value == (date(2010, 1, 1), date(2010, 12, 31))
+    assert _button_group(app, "Quick range").value is None  # the pills act as buttons
+
+
+def test_the_classic_preset_counts_orders_the_notebooks_way(app: AppTest, con: object) -> None:
+    _button_group(app, "Definitions").set_value("classic").run()
+    _no_exception(app)
+    expected = views.overview(con, Window(), "classic")  # type: ignore[arg-type]
+    assert _metrics(app)["Orders"] == expected.kpi("orders").value_text
+    assert app.query_params == {"preset": "classic"}
+
+
+def test_an_empty_window_explains_itself(app: AppTest) -> None:
+    saturday = date(2011, 6, 4)  # no invoices on Saturdays
+    app.sidebar.date_input(key="flt_dates").set_value((saturday, saturday)).run()
+    for page in ("pages/overview.py", "pages/orders.py", "pages/segments.py"):
+        app.switch_page(page).run()
+        _no_exception(app)
+        assert any("Widen the date range" in i.value for i in app.info), page
+
+
+# --- Orders ---------------------------------------------------------------------------------------------
+
+
+def test_orders_page_shows_the_notebook_statistics(app: AppTest, con: object) -> None:
+    app.switch_page("pages/orders.py").run()
+    expected = views.orders(con, Window())  # type: ignore[arg-type]
+    assert _metrics(app)["Orders placed"] == f"{expected.placed:,}"
+    assert _metrics(app)["Cancellation rate"] == views.percent_text(expected.cancellation_rate_pct)
+    table = app.dataframe[0].value
+    assert list(table["Statistic"]) == ["Invoices", "Smallest", "Largest", "Median", "Mode", "Mean"]
+    assert list(table["All invoices"]) == expected.statistics()["All invoices"].to_list()
+    app.toggle[0].set_value(True).run()  # the trim toggle redraws the charts, the statistics stay
+    _no_exception(app)
+
+
+# --- Customer segments ----------------------------------------------------------------------------------
+
+
+def _segment_table(at: AppTest) -> pl.DataFrame:
+    frame = next(
+        d.value for d in at.dataframe if "segment" in d.value.columns and "customer_share" in d.value.columns
+    )
+    return pl.from_pandas(frame)
+
+
+def test_segment_table_is_what_views_computes(app: AppTest, con: object) -> None:
+    app.switch_page("pages/segments.py").run()
+    _no_exception(app)
+    expected = views.segments(con, Window())  # type: ignore[arg-type]
+    shown = _segment_table(app)
+    assert shown["segment"].to_list() == expected.summary["segment"].to_list()
+    assert shown["customers"].to_list() == expected.summary["customers"].to_list()
+
+
+def test_changing_the_bins_or_the_map_changes_the_segment_table(app: AppTest, con: object) -> None:
+    app.switch_page("pages/segments.py").run()
+    five = _segment_table(app)
+
+    _button_group(app, "Scores per dimension").set_value(3).run()
+    _no_exception(app)
+    three = _segment_table(app)
+    params = rfm.RfmParams(bins=3, segment_map=views.segment_map_for("classic10", 3, 3))
+    expected = views.segments(con, Window(), params)  # type: ignore[arg-type]
+    assert three["customers"].to_list() == expected.summary["customers"].to_list()
+    assert not three.equals(five)
+
+    _button_group(app, "Scores per dimension").set_value(5).run()
+    _button_group(app, "Segment map").set_value("rfm11").run()
+    _no_exception(app)
+    eleven = _segment_table(app)
+    expected = views.segments(con, Window(), rfm.RfmParams(segment_map="rfm11"))  # type: ignore[arg-type]
+    assert eleven["segment"].to_list() == list(rfm.RFM11.segments)
+    assert eleven["customers"].to_list() == expected.summary["customers"].to_list()
+
+
+def test_fixed_cut_points_are_number_inputs(app: AppTest, con: object) -> None:
+    app.switch_page("pages/segments.py").run()
+    _button_group(app, "Scoring").set_value("fixed").run()
+    _no_exception(app)
+    labels = [n.label for n in app.number_input]
+    assert labels[:4] == [f"Recency cut {i} (days)" for i in range(1, 5)]
+    app.number_input(key="cut_r_5_0").set_value(10).run()
+    _no_exception(app)
+    cuts = views.default_fixed_cuts(5)
+    params = rfm.RfmParams(
+        scoring="fixed",
+        cuts=rfm.FixedCuts(("10", *map(str, cuts.recency[1:])), cuts.frequency, cuts.monetary),
+    )
+    expected = views.segments(con, Window(), params)  # type: ignore[arg-type]
+    assert _segment_table(app)["customers"].to_list() == expected.summary["customers"].to_list()
+    # cut points that do not increase: one line saying what to do, no traceback
+    app.number_input(key="cut_r_5_1").set_value(5).run()
+    assert not app.exception
+    assert any("not increasing" in e.value for e in app.error)
+
+
+def test_a_reference_date_before_the_last_purchase_is_one_line(app: AppTest) -> None:
+    app.switch_page("pages/segments.py").run()
+    reference = next(d for d in app.date_input if d.label == "Reference date")
+    reference.set_value(date(2010, 1, 1)).run()
+    assert not app.exception
+    assert len(app.error) == 1 and "reference date" in app.error[0].value
+    assert "\n" not in app.error[0].value
+
+
+def test_the_download_holds_exactly_the_chosen_segments(app: AppTest, con: object) -> None:
+    app.switch_page("pages/segments.py").run()
+    chosen_widget = next(m for m in app.multiselect if m.label == "Segments")
+    assert chosen_widget.value == ["Champions"]
+    chosen_widget.set_value(["Champions", "At Risk"]).run()
+    _no_exception(app)
+    assert [d.label for d in app.download_button] == ["Download CSV", "Download Excel", "Manifest (JSON)"]
+    shown = next(
+        d.value for d in app.dataframe if "rfm" in d.value.columns and "customer_id" in d.value.columns
+    )
+    result = views.segments(con, Window())  # type: ignore[arg-type]
+    # The bytes the "Download CSV" button serves: views.segment_csv for the page's result and choice.
+    rows = list(csv.DictReader(io.StringIO(views.segment_csv(result, ["Champions", "At Risk"]).decode())))
+    expected = result.customers.filter(pl.col("segment").is_in(["Champions", "At Risk"]))["customer_id"]
+    assert sorted(int(r["customer_id"]) for r in rows) == sorted(expected.to_list())
+    assert sorted(shown["customer_id"].tolist()) == sorted(expected.to_list())
+    assert _metrics(app)["Customers in Champions, At Risk"] == f"{len(rows):,}"
+
+
+def test_a_customer_is_explained(app: AppTest, con: object) -> None:
+    app.switch_page("pages/segments.py").run()
+    customer = app.selectbox[0].value
+    result = views.segments(con, Window())  # type: ignore[arg-type]
+    explained = "\n".join(m.value for m in app.markdown)
+    for line in result.explain(int(customer)):
+        assert line in explained
+
+
+# --- Data -----------------------------------------------------------------------------------------------
+
+
+def test_data_page_shows_the_store(app: AppTest, demo_store: Path) -> None:
+    app.switch_page("pages/data.py").run()
+    _no_exception(app)
+    assert _metrics(app)["Lines"] == "20,000"
+    assert any("Nothing quarantined" in s.value for s in app.success)
+    assert "Sync PostgreSQL" not in [b.label for b in app.button]
+
+
+def test_first_run_generates_demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "fresh" / "store.duckdb"
+    monkeypatch.setenv("LGS_DB", str(db))
+    monkeypatch.setenv("LGS_DEMO_ROWS", "12000")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    _no_exception(at)
+    assert db.exists()
+    assert _metrics(at)["Sales"].startswith("£")
+    at.switch_page("pages/data.py").run()
+    assert _metrics(at)["Lines"] == "12,000"
+
+
+def test_an_unreachable_postgres_is_one_line_and_the_app_still_opens(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["postgres"] = {
+        "host": "127.0.0.1",
+        "port": 1,  # nothing listens there: refused at once
+        "dbname": "lgs",
+        "user": "lgs_reader",
+        "password": "s3cret-pw",
+    }
+    at.run()
+    assert not at.exception
+    assert at.error, "the failed start-up sync says so"
+    message = at.error[0].value
+    assert "\n" not in message and "s3cret-pw" not in message
+    assert _metrics(at)["Sales"].startswith("£")  # what the store holds is still there
+    assert "Refresh from PostgreSQL" in [b.label for b in at.sidebar.button]
+    at.switch_page("pages/data.py").run()
+    assert "Sync PostgreSQL" in [b.label for b in at.button]
