@@ -25,9 +25,21 @@ def step(name: str, group: str, max_rows: int | None = None) -> Callable[[Step],
     return register
 
 
+def _schema_key() -> str:
+    """Changes with the store's schema and summaries: a cached store of an older schema is not reused."""
+    import hashlib
+
+    from lgs_core.sqlfiles import SQL_DIR
+
+    digest = hashlib.sha256()
+    for sql_file in sorted((SQL_DIR / "store").glob("*.sql")):
+        digest.update(sql_file.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def demo_store(rows: int) -> Path:
     """A warm store of `rows` demo lines (seed 42), built once and reused."""
-    path = OUT / f"demo_{rows}.duckdb"
+    path = OUT / f"demo_{rows}_{_schema_key()}.duckdb"
     if not path.exists():
         from lgs_core.demo import load_demo
 
@@ -184,6 +196,68 @@ def _register_engine_steps() -> None:
 
 
 _register_engine_steps()
+
+
+# --- issue 5: what one filter change costs each page (the lgs_core calls the page makes) -----------------
+
+
+def _filter_changes() -> list[object]:
+    """A cycle of different windows, as a user clicking through the sidebar would make them."""
+    from datetime import date
+
+    from lgs_core.window import Window
+
+    return [
+        Window(date(2011, 1, 1), date(2011, 12, 9), ("France",)),
+        Window(date(2010, 6, 1), date(2011, 5, 31)),
+        Window(None, None, (), True),
+        Window(date(2011, 1, 1), date(2011, 12, 9), ("United Kingdom", "Germany")),
+        Window(date(2010, 1, 1), date(2010, 12, 31), ("EIRE",), True),
+    ]
+
+
+def _page_step(name: str, call: Callable[..., object]) -> None:
+    def measure(rows: int) -> dict[str, float]:
+        import itertools
+
+        from lgs_core import store
+
+        windows = itertools.cycle(_filter_changes())
+        con = store.connect(demo_store(rows), read_only=True)
+        try:
+            return warm_timings(lambda: call(con, next(windows)), repeats=20)
+        finally:
+            con.close()
+
+    step(name, "pages")(measure)
+
+
+def _register_page_steps() -> None:
+    from lgs_core import views
+    from lgs_core.rfm import RfmParams
+
+    def segments_page(con: object, window: object) -> None:
+        result = views.segments(con, window, RfmParams())  # type: ignore[arg-type]
+        first = result.result.customers["customer_id"][0] if result.result.customers.height else 0
+        views.customer_invoices(con, window, int(first))  # type: ignore[arg-type]
+
+    _page_step("Overview: one filter change", lambda con, w: views.overview(con, w, "standard"))
+    _page_step("Orders: one filter change", lambda con, w: views.orders(con, w, "standard"))
+    _page_step("Customer segments: one filter change", segments_page)
+
+
+_register_page_steps()
+
+
+@step("weekly report (build + HTML)", "report")
+def _report(rows: int) -> dict[str, float]:
+    from lgs_core import report, store
+
+    con = store.connect(demo_store(rows), read_only=True)
+    try:
+        return warm_timings(lambda: report.to_html(report.build_report(con)), repeats=3)
+    finally:
+        con.close()
 
 
 @step("all seed analyses, classic (engine)", "vs pandas", max_rows=1_000_000)
