@@ -34,7 +34,7 @@ pages = [
     st.Page("pages/segments.py", title="Customer segments", icon=":material/groups:"),
 ]
 for optional, title, icon in (
-    ("deeper_segments.py", "Cohorts & lifetime value", ":material/insights:"),
+    ("deeper_segments.py", "Deeper segments", ":material/insights:"),
     ("reports.py", "Weekly report", ":material/newspaper:"),
 ):
     if (APP_DIR / "pages" / optional).exists():

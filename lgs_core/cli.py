@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="what the store holds")
     p.set_defaults(func=_cmd_info)
 
-    for module in ("cli_engine", "cli_postgres", "cli_report"):
+    for module in ("cli_engine", "cli_postgres", "cli_report", "cli_segments"):
         try:
             commands = importlib.import_module(f"lgs_core.{module}")
         except ModuleNotFoundError as exc:  # a command group not present in this build
@@ -150,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LgsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the reader went away (`lgs rfm | head`): not a failure
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("error: interrupted — nothing was changed by the interrupted step", file=sys.stderr)
         return 130

@@ -23,9 +23,14 @@ from lgs_core.window import Window
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
-PAGES = ["pages/overview.py", "pages/orders.py", "pages/segments.py", "pages/data.py"]
-if (REPO / "pages" / "reports.py").exists():
-    PAGES.insert(3, "pages/reports.py")
+PAGES = [
+    "pages/overview.py",
+    "pages/orders.py",
+    "pages/segments.py",
+    "pages/deeper_segments.py",
+    "pages/reports.py",
+    "pages/data.py",
+]
 TIMEOUT = 120
 
 
