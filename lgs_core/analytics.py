@@ -3,6 +3,15 @@
 Each function takes ``(con, window, preset=...)``: ``"classic"`` reproduces the seed notebook exactly,
 ``"standard"`` is the default a marketer should read (docs/DEFINITIONS.md lists every difference).
 Money stays exact: ``Decimal`` pounds from the store's DECIMAL columns, never floats.
+
+``con`` is a DuckDB store connection, or an ``Engine`` that runs the same sql/analytics files elsewhere
+(``lgs_core.pushdown.PostgresEngine``: inside PostgreSQL). On a store the queries read the invoice summary
+(sql/store/summaries.sql, refreshed by every load), or the lines themselves when the summary is not current.
+
+Statistics are exact and vectorised: the store's money has 3 decimals, so amounts are integers of
+thousandths of a pound; sorting, counting, sums and modes run on those integers in Polars, and only the few
+cut points and final statistics are Fractions (a linear-interpolated quantile of integers is
+``x[lo] + (x[hi] − x[lo]) × frac``, and an integer ``v`` exceeds a cut ``c`` exactly when ``v > floor(c)``).
 """
 
 from __future__ import annotations
@@ -17,13 +26,15 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 import duckdb
 import polars as pl
 
+from lgs_core import store
 from lgs_core.errors import LgsError
-from lgs_core.window import Window, query
+from lgs_core.sqlfiles import read_sql
+from lgs_core.window import Dialect, Window, query
 
 Preset = Literal["classic", "standard"]
 PRESETS: tuple[Preset, ...] = ("classic", "standard")
@@ -69,10 +80,42 @@ def definition(key: str, preset: str = "standard") -> str:
     return table.get((key, preset)) or table.get((key, "standard"), "")
 
 
-def run_query(con: duckdb.DuckDBPyConnection, name: str, window: Window, **extra: Any) -> pl.DataFrame:
+class Engine(Protocol):
+    """A database that runs the analyses' SQL files itself (not a DuckDB store): ``lgs_core.pushdown``.
+
+    ``frame`` runs one query, already in the engine's ``dialect``, and returns its rows as Polars with the
+    types a DuckDB store gives (money ``Decimal(38, 3)``, counts ``Int64``, ``cast(… as integer)`` ``Int32``).
+    """
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def frame(self, sql: str, params: dict[str, Any]) -> pl.DataFrame: ...
+
+
+# What every analysis accepts: a DuckDB store connection or an Engine.
+Connection = duckdb.DuckDBPyConnection | Engine
+
+
+def run_query(con: Connection, name: str, window: Window, **extra: Any) -> pl.DataFrame:
     """Run ``sql/analytics/<name>.sql`` over ``window`` and return its rows (drained: results stream)."""
-    sql, params = query(name, window, **extra)
-    return con.sql(sql, params=params).pl()
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        _read_current_summaries(con)
+        sql, params = query(name, window, **extra)
+        return con.sql(sql, params=params).pl()
+    sql, params = query(name, window, dialect=con.dialect, **extra)
+    return con.frame(sql, params)
+
+
+def _read_current_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Make ``invoice_summary`` name the store's table when it is current, else a temporary view that
+    computes it from the lines (a store written before summaries existed, or lines written without a refresh):
+    slower, never wrong. A temporary view shadows the table on this connection only, and works read-only.
+    """
+    if store.summaries_are_current(con):
+        con.execute("drop view if exists temp.main.invoice_summary")
+    else:
+        con.execute("create or replace temp view invoice_summary as " + read_sql("store/summaries.sql"))
 
 
 # --- exact statistics ---------------------------------------------------------------------------------
@@ -93,6 +136,40 @@ def linear_quantile(sorted_values: Sequence[Fraction], q: Fraction) -> Fraction:
     if fraction == 0:
         return low
     return low + (sorted_values[below + 1] - low) * fraction
+
+
+def sorted_quantile(sorted_values: pl.Series, q: Fraction) -> Fraction:
+    """``linear_quantile`` of an ascending Polars series of integers: two look-ups and one Fraction."""
+    n = sorted_values.len()
+    if n == 0:
+        raise ValueError("quantile of no values")
+    position = (n - 1) * q
+    below = math.floor(position)
+    fraction = position - below
+    low = int(sorted_values[below])
+    if fraction == 0:
+        return Fraction(low)
+    return low + (int(sorted_values[below + 1]) - low) * fraction
+
+
+def count_above(values: pl.Expr, cut: Fraction, unit: int = 1) -> pl.Expr:
+    """1 where ``values / unit > cut``, else 0 (Int8), for ``values`` integer: exact without Fractions, as
+    an integer is above ``cut × unit`` exactly when it is above its floor."""
+    bound = max(min(math.floor(cut * unit), _INT64_MAX), _INT64_MIN)
+    return (values > bound).cast(pl.Int8)
+
+
+_INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
+
+
+def to_milli(amounts: pl.Expr) -> pl.Expr:
+    """Pounds with at most 3 decimals (the store's DECIMAL(18, 3)) as an exact Int64 of thousandths."""
+    return (amounts.cast(_MONEY) * 1000).cast(pl.Int64)
+
+
+def _pounds(milli: int) -> Decimal:
+    return Decimal(milli).scaleb(-3)
 
 
 def to_decimal(value: Fraction, places: int = 6) -> Decimal:
@@ -126,6 +203,24 @@ class AmountStats:
             median=to_decimal(linear_quantile(exact, Fraction(1, 2))),
             mean=to_decimal(sum(exact, Fraction(0)) / n),
             mode=min(a for a, c in counts.items() if c == top),
+        )
+
+    @classmethod
+    def of_sorted_milli(cls, milli: pl.Series) -> AmountStats:
+        """``of`` for amounts given as an ascending Int64 series of thousandths of a pound (vectorised)."""
+        n = milli.len()
+        if n == 0:
+            return cls(0, None, None, None, None, None)
+        milli = milli.alias("milli")
+        # the mode: the most frequent amount, the smallest among ties
+        counts = milli.value_counts(name="n").sort(["n", "milli"], descending=[True, False])
+        return cls(
+            count=n,
+            min=_pounds(int(milli[0])),
+            max=_pounds(int(milli[-1])),
+            median=to_decimal(sorted_quantile(milli, Fraction(1, 2)) / 1000),
+            mean=to_decimal(Fraction(int(milli.cast(pl.Int128).sum()), 1000 * n)),
+            mode=_pounds(int(counts["milli"][0])),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -167,7 +262,7 @@ class InvoiceDistribution:
         A bin holds amounts from its start up to, not including, its end; the last bin includes its end.
         """
         frame = self.trimmed_amounts() if trimmed else self.amounts
-        return histogram(frame["amount"].to_list(), bins)
+        return _milli_histogram(frame.select(to_milli(pl.col("amount")))["amount"], bins)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -205,6 +300,37 @@ def histogram(values: Sequence[Decimal], bins: int = 30) -> pl.DataFrame:
     )
 
 
+def _milli_histogram(milli: pl.Series, bins: int) -> pl.DataFrame:
+    """``histogram`` of amounts given in thousandths of a pound, bin for bin, in integer arithmetic:
+    bin = floor((v − min) × bins ÷ (max − min)), the last bin holding the maximum."""
+    if bins < 1 or milli.is_empty():
+        return histogram([], bins)
+    low, high = int(cast(int, milli.min())), int(cast(int, milli.max()))
+    if low == high:
+        return pl.DataFrame(
+            {"bin_start": [low / 1000], "bin_end": [high / 1000], "invoices": [milli.len()]},
+            {"bin_start": pl.Float64, "bin_end": pl.Float64, "invoices": pl.Int64},
+        )
+    # In Int128: (v − min) × bins cannot overflow, whatever the bins.
+    wide = [pl.lit(x, dtype=pl.Int128) for x in (low, bins, high - low)]
+    index = pl.select(
+        ((milli.cast(pl.Int128) - wide[0]) * wide[1] // wide[2]).clip(upper_bound=bins - 1)
+    ).to_series()
+    counts = [0] * bins
+    for b, n in index.value_counts(name="n").iter_rows():
+        counts[int(b)] = int(n)
+    width = Fraction(high - low, 1000 * bins)
+    start = Fraction(low, 1000)
+    return pl.DataFrame(
+        {
+            "bin_start": [float(start + width * i) for i in range(bins)],
+            "bin_end": [float(start + width * (i + 1)) for i in range(bins)],
+            "invoices": counts,
+        },
+        {"bin_start": pl.Float64, "bin_end": pl.Float64, "invoices": pl.Int64},
+    )
+
+
 # --- the analyses ---------------------------------------------------------------------------------------
 
 
@@ -227,7 +353,7 @@ class WindowTotals:
         return self.lines == 0
 
 
-def totals(con: duckdb.DuckDBPyConnection, window: Window) -> WindowTotals:
+def totals(con: Connection, window: Window) -> WindowTotals:
     row = run_query(con, "totals", window).row(0, named=True)
     return WindowTotals(
         lines=int(row["lines"]),
@@ -242,9 +368,7 @@ def totals(con: duckdb.DuckDBPyConnection, window: Window) -> WindowTotals:
     )
 
 
-def invoice_distribution(
-    con: duckdb.DuckDBPyConnection, window: Window, preset: str = "standard"
-) -> InvoiceDistribution:
+def invoice_distribution(con: Connection, window: Window, preset: str = "standard") -> InvoiceDistribution:
     """Invoice amounts and their statistics (DOMAIN.md §2.1).
 
     classic: every invoice with amount > 0 (the notebook's). standard: the same, less bad-debt adjustment
@@ -255,22 +379,32 @@ def invoice_distribution(
     eligible = pl.col("amount") > 0
     if chosen == "standard":
         eligible = eligible & ~pl.col("is_cancellation") & ~pl.col("is_adjustment")
-    amounts = (
+    # Sorted by amount, then invoice: on integer thousandths (the same order, a cheaper sort).
+    sorted_frame = (
         invoices.filter(eligible)
-        .select("invoice", "invoice_date", "customer_id", "country", pl.col("amount").cast(_MONEY))
-        .sort("amount", "invoice")
+        .select(
+            "invoice",
+            "invoice_date",
+            "customer_id",
+            "country",
+            pl.col("amount").cast(_MONEY),
+            to_milli(pl.col("amount")).alias("milli"),
+        )
+        .sort("milli", "invoice")
     )
-    values: list[Decimal] = amounts["amount"].to_list()
-    if not values:
+    amounts = sorted_frame.drop("milli")
+    milli = sorted_frame["milli"]
+    if milli.is_empty():
         return InvoiceDistribution(chosen, amounts, None, AmountStats.of([]), AmountStats.of([]))
-    p85_exact = linear_quantile([Fraction(v) for v in values], TRIM_QUANTILE)
-    trimmed = [v for v in values if Fraction(v) <= p85_exact]
+    p85_milli = sorted_quantile(milli, TRIM_QUANTILE)
+    # amount ≤ p85 exactly when the integer thousandths ≤ floor(p85 in thousandths): a prefix of the sorted.
+    trimmed = milli.head(int(milli.le(math.floor(p85_milli)).sum()))
     return InvoiceDistribution(
         preset=chosen,
         amounts=amounts,
-        p85=to_decimal(p85_exact),
-        positive=AmountStats.of(values),
-        trimmed_85=AmountStats.of(trimmed),
+        p85=to_decimal(p85_milli / 1000),
+        positive=AmountStats.of_sorted_milli(milli),
+        trimmed_85=AmountStats.of_sorted_milli(trimmed),
     )
 
 
@@ -286,14 +420,14 @@ PERIOD_COLUMNS = (
 )
 
 
-def _periods(con: duckdb.DuckDBPyConnection, window: Window, preset: str, period: str) -> pl.DataFrame:
+def _periods(con: Connection, window: Window, preset: str, period: str) -> pl.DataFrame:
     chosen = check_preset(preset)
     step = "1 month" if period == "month" else "7 days"
     frame = run_query(con, "periods", window, period=period, step=step, classic=chosen == "classic")
     return frame.with_columns(pl.col("sales").cast(_MONEY)).sort("period_start")
 
 
-def monthly(con: duckdb.DuckDBPyConnection, window: Window, preset: str = "standard") -> pl.DataFrame:
+def monthly(con: Connection, window: Window, preset: str = "standard") -> pl.DataFrame:
     """One row per calendar month (DOMAIN.md §2.2–2.6): month (first day), invoices, placed, canceled,
     sales (Decimal pounds), growth_pct (% change of sales on the previous month; null for the first),
     active_customers, new_customers, existing_customers (new + existing = active).
@@ -302,7 +436,7 @@ def monthly(con: duckdb.DuckDBPyConnection, window: Window, preset: str = "stand
     return frame.rename({"period_start": "month"}).select("month", *PERIOD_COLUMNS)
 
 
-def weekly(con: duckdb.DuckDBPyConnection, window: Window, preset: str = "standard") -> pl.DataFrame:
+def weekly(con: Connection, window: Window, preset: str = "standard") -> pl.DataFrame:
     """``monthly`` by ISO week: week_start (the Monday), iso_year, iso_week, then the same columns."""
     frame = _periods(con, window, preset, "week")
     return frame.rename({"period_start": "week_start"}).select(

@@ -3,6 +3,10 @@
 ``add_commands(subparsers, common_parent)`` adds them; each command function returns an exit code and raises
 ``LgsError`` for a user error. Output: ``--format table|csv|json`` (``--json`` is ``--format json``) to stdout
 or ``--out FILE``; money in JSON as numbers of pounds with 2 decimals, ``month`` as ``YYYY-MM``.
+
+``--engine postgres`` runs the same analysis inside PostgreSQL on LGS's table (``lgs_core.pushdown``), for
+data too big to pull: ``--dsn`` (else env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml) and
+``--table`` (else ``table`` in that section, else ``retail``).
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from lgs_core import analytics, export, rfm, store
 from lgs_core.errors import LgsError
 from lgs_core.window import Window
+
+ENGINES = ("duckdb", "postgres")
 
 _MONEY_COLUMNS = frozenset(
     {"sales", "amount", "monetary", "revenue", "mean_monetary", "bin_start", "bin_end"}
@@ -32,7 +39,7 @@ def add_commands(
     common_parent: argparse.ArgumentParser | None = None,
 ) -> None:
     """Add ``monthly``, ``weekly``, ``invoices`` and ``rfm`` to the CLI's subparsers."""
-    parents = [_analysis_parent(common_parent)]
+    parents = [_analysis_parent(common_parent), _engine_parent()]
     if common_parent is not None:
         parents.insert(0, common_parent)
 
@@ -70,6 +77,27 @@ def add_commands(
     p.add_argument("--grid", action="store_true", help="customers per R×F cell (for a heat map)")
     p.add_argument("--explain", type=int, metavar="CUSTOMER_ID", help="explain one customer's scores")
     p.set_defaults(func=cmd_rfm)
+
+
+def _engine_parent() -> argparse.ArgumentParser:
+    """``--engine``, ``--dsn``, ``--table``: for the analyses that also run inside PostgreSQL (push-down)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="duckdb (default): the store; postgres: run inside PostgreSQL on LGS's table (push-down)",
+    )
+    parent.add_argument(
+        "--dsn",
+        help="--engine postgres: the server, e.g. postgresql://USER:PASSWORD@HOST:5432/DBNAME "
+        "(default: env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml)",
+    )
+    parent.add_argument(
+        "--table",
+        help="--engine postgres: TABLE or SCHEMA.TABLE (default: table in [postgres] of secrets.toml, else retail)",
+    )
+    return parent
 
 
 def _analysis_parent(common: argparse.ArgumentParser | None) -> argparse.ArgumentParser:
@@ -144,11 +172,31 @@ def rfm_params_from_args(args: argparse.Namespace) -> rfm.RfmParams:
 
 
 def _with_store(args: argparse.Namespace, work: Callable[[Any], int]) -> int:
+    """Run ``work`` on the chosen engine: the store (read-only), or a push-down session on PostgreSQL."""
+    if getattr(args, "engine", "duckdb") == "postgres":
+        from lgs_core import postgres, pushdown
+
+        dsn = postgres.resolve_dsn(args.dsn)
+        with pushdown.PostgresEngine(dsn, postgres.resolve_table(args.table)) as engine:
+            return work(engine)
+    if getattr(args, "dsn", None) or getattr(args, "table", None):
+        raise LgsError(
+            "--dsn and --table choose a PostgreSQL table, but the engine is duckdb (the store)",
+            where="--engine",
+            todo="add --engine postgres to run the analysis inside PostgreSQL, or drop --dsn and --table",
+        )
     con = store.connect(args.db, read_only=True)
     try:
         return work(con)
     finally:
         con.close()
+
+
+def _data_version(con: Any) -> str:
+    """What a manifest records as the data: the store's version, or the PostgreSQL table and its newest line."""
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        return store.data_version(con)
+    return str(con.data_version())
 
 
 # --- values for output --------------------------------------------------------------------------------------
@@ -240,7 +288,10 @@ def _emit_frame(args: argparse.Namespace, df: pl.DataFrame, key: str, header: di
 
 
 def _header(args: argparse.Namespace, window: Window) -> dict[str, Any]:
-    return {"window": window.to_json(), "preset": args.preset}
+    header: dict[str, Any] = {"window": window.to_json(), "preset": args.preset}
+    if getattr(args, "engine", "duckdb") != "duckdb":
+        header["engine"] = args.engine
+    return header
 
 
 # --- commands --------------------------------------------------------------------------------------------------
@@ -350,7 +401,7 @@ def cmd_rfm(args: argparse.Namespace) -> int:
             manifest = export.build_manifest(
                 window,
                 params,
-                store.data_version(con),
+                _data_version(con),
                 rows=table.height,
                 what=f"rfm {key}",
                 reference_date=result.reference_date,

@@ -32,6 +32,7 @@ from lgs_core.store import (
     insert_staged_lines,
     log_load,
     next_load_id,
+    refresh_summaries,
     transaction,
 )
 
@@ -376,6 +377,7 @@ def load_demo(
                 rows_loaded=rows,
                 rows_quarantined=0,
             )
+            refresh_summaries(con)
     finally:
         con.close()
     report(1.0, f"{rows:,} demo lines loaded")

@@ -420,6 +420,8 @@ def choose_date_formats(dates: pl.Series) -> list[str]:
 def validate(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame, relation: str = "validated") -> None:
     """Create temp table `relation` from canonical text lines: typed columns and a `reason` (null: loads)."""
     formats = choose_date_formats(raw["invoice_date"])
+    if ROW_PROBLEM not in raw.columns:  # only some readers find row problems (e.g. too many CSV fields)
+        raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(ROW_PROBLEM))
     con.register("raw", raw)
     try:
         con.execute(
@@ -504,6 +506,7 @@ def load_file(
                 rows_loaded=loaded,
                 rows_quarantined=quarantined,
             )
+            store.refresh_summaries(con)
         con.execute("drop table if exists validated")
     finally:
         con.close()

@@ -591,6 +591,7 @@ def sync(
                     rows_loaded=tally.loaded,
                     rows_quarantined=tally.quarantined,
                 )
+                store.refresh_summaries(con)
             con.execute("drop table if exists validated")
         finally:
             con.close()

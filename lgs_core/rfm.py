@@ -9,6 +9,11 @@ most recent customers score highest. Quantile cut points are the k/bins quantile
 (pandas' default), computed exactly. When cut points coincide (e.g. most customers bought once) the bins
 between them are empty and never crash: equal values always share a score, and the scores skip the empty
 bins (all customers with the same frequency all score F=1; with the same recency all score R=top).
+
+The scores of all customers are computed at once on integers in Polars (days, invoices, thousandths of a
+pound: exact, as the store's money has 3 decimals; an integer is above a cut point exactly when it is above
+its floor), and only the cut points are Fractions. ``DimensionCuts.score`` applies the same rule to one value
+(``RfmResult.explain``); tests/test_summaries.py checks the two agree for every customer.
 """
 
 from __future__ import annotations
@@ -24,10 +29,19 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import duckdb
 import polars as pl
 
-from lgs_core.analytics import Preset, check_preset, linear_quantile, run_query, to_decimal
+from lgs_core.analytics import (
+    Connection,
+    Preset,
+    check_preset,
+    count_above,
+    linear_quantile,
+    run_query,
+    sorted_quantile,
+    to_decimal,
+    to_milli,
+)
 from lgs_core.errors import LgsError
 from lgs_core.window import Window
 
@@ -515,8 +529,11 @@ class RfmResult:
         return lines
 
 
-def rfm(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None = None) -> RfmResult:
-    """Score every customer with a purchase in ``window`` (DOMAIN.md §2.7; docs/DEFINITIONS.md)."""
+def rfm(con: Connection, window: Window, params: RfmParams | None = None) -> RfmResult:
+    """Score every customer with a purchase in ``window`` (DOMAIN.md §2.7; docs/DEFINITIONS.md).
+
+    ``con``: a DuckDB store or an ``analytics.Engine`` (e.g. ``lgs_core.pushdown.PostgresEngine``).
+    """
     params = params or RfmParams()
     preset: Preset = check_preset(params.preset)
     classic = preset == "classic"
@@ -535,17 +552,17 @@ def rfm(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None
             where="reference date",
             todo="choose a reference date after the window's last purchase, or end the window earlier",
         )
-    ids: list[int] = base["customer_id"].to_list()
-    recency = [Fraction(v) for v in base["recency_days"].to_list()]
-    frequency = [Fraction(v) for v in base["frequency"].to_list()]
-    monetary = [Fraction(v) for v in base["monetary"].to_list()]
-
-    # classic: frequency scored on rank(method="first"): ties broken by customer id, ascending (DOMAIN.md §2.7)
-    order = sorted(range(len(ids)), key=lambda i: (frequency[i], ids[i]))
-    rank = [0] * len(ids)
-    for position, i in enumerate(order, start=1):
-        rank[i] = position
+    # Every value as an integer: recency in days, frequency in invoices, monetary in thousandths of a pound
+    # (exact: the store's money has 3 decimals). classic: frequency scored on rank(method="first"), ties
+    # broken by customer id ascending (DOMAIN.md §2.7): an ordinal rank of the frame in customer id order.
+    values = base.select(
+        pl.col("recency_days").cast(pl.Int64).alias("recency"),
+        pl.col("frequency").cast(pl.Int64).alias("frequency"),
+        to_milli(pl.col("monetary")).alias("monetary"),
+        pl.col("frequency").rank("ordinal").cast(pl.Int64).alias("rank"),
+    )
     freq_on_rank = classic and params.scoring == "quantile"
+    f_column = "rank" if freq_on_rank else "frequency"
 
     if params.scoring == "fixed":
         assert params.cuts is not None
@@ -553,37 +570,51 @@ def rfm(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None
         cut_f = tuple(Fraction(c) for c in params.cuts.frequency)
         cut_m = tuple(Fraction(c) for c in params.cuts.monetary)
     else:
-        cut_r = quantile_cuts(recency, params.bins)
-        cut_f = quantile_cuts([Fraction(r) for r in rank] if freq_on_rank else frequency, params.bins)
-        cut_m = quantile_cuts(monetary, params.bins)
+        cut_r = _integer_quantile_cuts(values["recency"], params.bins)
+        cut_f = _integer_quantile_cuts(values[f_column], params.bins)
+        cut_m = tuple(c / _MILLI for c in _integer_quantile_cuts(values["monetary"], params.bins))
     dims_r = DimensionCuts("recency", params.scoring, "value", True, cut_r)
     dims_f = DimensionCuts("frequency", params.scoring, "rank" if freq_on_rank else "value", False, cut_f)
     dims_m = DimensionCuts("monetary", params.scoring, "value", False, cut_m)
-
-    r = [dims_r.score(v) for v in recency]
-    f = [dims_f.score(rank[i] if freq_on_rank else frequency[i]) for i in range(len(ids))]
-    m = [dims_m.score(v) for v in monetary]
-    # FM (rfm11): the quantile score of (F + M) / 2 over the customers, on the F axis's number of bins.
-    fm_values = [Fraction(a + b, 2) for a, b in zip(f, m, strict=True)]
-    dims_fm = DimensionCuts(
-        "fm", "quantile", "value", False, quantile_cuts(fm_values, params.bins_of("frequency"))
+    scores = values.with_columns(  # with_columns: a constant score (no cut points) fills every row
+        _scores(pl.col("recency"), dims_r).alias("r"),
+        _scores(pl.col(f_column), dims_f).alias("f"),
+        _scores(pl.col("monetary"), dims_m, unit=_MILLI).alias("m"),
+    ).select("r", "f", "m")
+    # FM (rfm11): the quantile score of (F + M) / 2 over the customers, on the F axis's number of bins; computed
+    # on the integer F + M, whose quantiles are twice those of (F + M) / 2.
+    f_plus_m = scores.select(pl.col("f").cast(pl.Int64) + pl.col("m").cast(pl.Int64))["f"]
+    cut_fm = tuple(c / 2 for c in _integer_quantile_cuts(f_plus_m, params.bins_of("frequency")))
+    dims_fm = DimensionCuts("fm", "quantile", "value", False, cut_fm)
+    scores = scores.with_columns(
+        _scores(pl.col("f").cast(pl.Int64) + pl.col("m").cast(pl.Int64), dims_fm, unit=2).alias("fm")
     )
-    fm = [dims_fm.score(v) for v in fm_values]
 
     segments = params.segments
-    lookup = segments.lookup()
-    x_axis = fm if segments.axis == "fm" else f
-    segment = [lookup[f"{a}{b}"] for a, b in zip(r, x_axis, strict=True)]
-
-    customers = base.select(
-        "customer_id", "country", "first_purchase", "last_purchase", "recency_days", "frequency", "monetary"
-    ).with_columns(
-        pl.Series("r", r, pl.Int8),
-        pl.Series("f", f, pl.Int8),
-        pl.Series("m", m, pl.Int8),
-        pl.Series("fm", fm, pl.Int8),
-        pl.Series("rfm", [f"{a}{b}{c}" for a, b, c in zip(r, f, m, strict=True)], pl.String),
-        pl.Series("segment", segment, pl.String),
+    x_axis = "fm" if segments.axis == "fm" else "f"
+    customers = pl.concat(
+        [
+            base.select(
+                "customer_id",
+                "country",
+                "first_purchase",
+                "last_purchase",
+                "recency_days",
+                "frequency",
+                "monetary",
+            ),
+            scores.select(
+                "r",
+                "f",
+                "m",
+                "fm",
+                pl.concat_str("r", "f", "m").alias("rfm"),
+                pl.concat_str("r", x_axis)
+                .replace_strict(segments.lookup(), return_dtype=pl.String)
+                .alias("segment"),
+            ),
+        ],
+        how="horizontal",
     )
     customers = customers.cast(_CUSTOMER_SCHEMA).select(CUSTOMER_COLUMNS)  # type: ignore[arg-type]
     return RfmResult(
@@ -592,31 +623,50 @@ def rfm(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None
         reference_date=reference,
         customers=customers,
         cut_points=CutPoints(dims_r, dims_f, dims_m, dims_fm),
-        frequency_rank=dict(zip(ids, rank, strict=True)),
+        frequency_rank=dict(zip(base["customer_id"].to_list(), values["rank"].to_list(), strict=True)),
     )
+
+
+_MILLI = 1000  # monetary in thousandths of a pound
+
+
+def _integer_quantile_cuts(values: pl.Series, bins: int) -> tuple[Fraction, ...]:
+    """``quantile_cuts`` of integers, sorted in Polars: the same Fractions, without a Fraction per value."""
+    if values.is_empty():
+        return ()
+    ordered = values.sort()
+    return tuple(sorted_quantile(ordered, Fraction(k, bins)) for k in range(1, bins))
+
+
+def _scores(values: pl.Expr, cuts: DimensionCuts, unit: int = 1) -> pl.Expr:
+    """``cuts.score`` of every value, vectorised: ``values`` are integers of 1/``unit`` of the dimension's
+    unit, and ``1 + #(cuts < value)`` (reversed: ``bins − #``) counts exactly on integers (``count_above``).
+    """
+    if cuts.cuts:
+        below = pl.sum_horizontal([count_above(values, c, unit) for c in cuts.cuts])
+    else:
+        below = pl.lit(0, dtype=pl.Int8)
+    score = (cuts.bins - below) if cuts.reversed else (1 + below)
+    return score.cast(pl.Int8)
 
 
 def _as_timestamp(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time())
 
 
-def rfm_customers(
-    con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None = None
-) -> pl.DataFrame:
+def rfm_customers(con: Connection, window: Window, params: RfmParams | None = None) -> pl.DataFrame:
     """One row per customer: customer_id, country, first/last_purchase, recency_days, frequency, monetary
     (Decimal £), r, f, m, fm, rfm ("545"), segment.
     """
     return rfm(con, window, params).customers
 
 
-def rfm_summary(
-    con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None = None
-) -> pl.DataFrame:
+def rfm_summary(con: Connection, window: Window, params: RfmParams | None = None) -> pl.DataFrame:
     """One row per segment of the map (empty ones too), in the map's order."""
     return rfm(con, window, params).summary()
 
 
-def rf_grid(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None = None) -> pl.DataFrame:
+def rf_grid(con: Connection, window: Window, params: RfmParams | None = None) -> pl.DataFrame:
     """Customers and revenue per R × F cell (R × FM for rfm11), every cell present, for a heat map."""
     return rfm(con, window, params).grid()
 

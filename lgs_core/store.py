@@ -150,11 +150,52 @@ def clear_data(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the current data set (inside the caller's transaction)."""
     con.execute("delete from lines")
     con.execute("delete from quarantine")
+    _mark_summaries_stale(con)
 
 
 def insert_staged_lines(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Insert the relation ``staged_lines`` (canonical typed columns) into ``lines`` with derived flags."""
     con.execute(read_sql("store/insert_lines.sql"), {"load_id": load_id})
+    _mark_summaries_stale(con)
+
+
+# --- summaries (issue #3): what the analyses read instead of every line --------------------------------------
+
+# store_meta's key for the invoice summary's freshness: the number of lines it was built from. Any write
+# to `lines` through this module removes it, and the analyses then read the lines directly (still exact).
+SUMMARY_KEY = "invoice_summary_lines"
+
+
+def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild table ``invoice_summary`` (sql/store/summaries.sql) from ``lines`` and mark it current.
+
+    Call at the end of every transaction that changes the lines (load, demo generation, sync), inside it:
+    the summary then changes with the lines, or not at all.
+    """
+    # Sorted by date: a date window skips whole row groups (DuckDB's zone maps).
+    con.execute(
+        "create or replace table invoice_summary as select * from ("
+        + read_sql("store/summaries.sql")
+        + ") as summary order by invoice_date, invoice"
+    )
+    con.execute(
+        "insert or replace into store_meta select $key, cast(count(*) as varchar) from lines",
+        {"key": SUMMARY_KEY},
+    )
+
+
+def summaries_are_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``invoice_summary`` was built from the lines now in the store."""
+    current = scalar(
+        con,
+        "select (select value from store_meta where key = $key) = cast((select count(*) from lines) as varchar)",
+        {"key": SUMMARY_KEY},
+    )
+    return bool(current)
+
+
+def _mark_summaries_stale(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("delete from store_meta where key = $key", {"key": SUMMARY_KEY})
 
 
 def log_load(

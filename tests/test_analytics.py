@@ -22,7 +22,7 @@ from helpers import Line, make_store
 from lgs_core import analytics, store
 from lgs_core.errors import LgsError
 from lgs_core.ingest import load_file
-from lgs_core.sqlfiles import SQL_DIR
+from lgs_core.sqlfiles import SQL_DIR, read_sql
 from lgs_core.window import EARLIEST, LATEST, Window, bind, query, sql_parameters
 
 pytest_plugins = ["pg_fixtures"]  # pg_server: one PostgreSQL per session (tests/pg_fixtures.py)
@@ -449,7 +449,9 @@ PG_WINDOWS = [
 
 @pytest.fixture(scope="module")
 def postgres(sample: duckdb.DuckDBPyConnection, pg_server: Any) -> Iterator[Any]:
-    """A throwaway PostgreSQL database holding the sample's `lines` (pg_fixtures: LGS_TEST_DSN or embedded)."""
+    """A throwaway PostgreSQL database holding the sample's `lines` (pg_fixtures: LGS_TEST_DSN or embedded),
+    and the invoice summary the queries read, as a view over them (the same file the store materialises).
+    """
     import psycopg
 
     name = pg_server.create_database()
@@ -459,6 +461,7 @@ def postgres(sample: duckdb.DuckDBPyConnection, pg_server: Any) -> Iterator[Any]
             with pg.cursor() as cur, cur.copy("copy lines from stdin") as copy:
                 for row in sample.sql("select * from lines").fetchall():
                     copy.write_row(row)
+            pg.execute("create view invoice_summary as " + read_sql("store/summaries.sql"))
             yield pg
     finally:
         pg_server.drop_database(name)

@@ -8,14 +8,23 @@
 -- else placed = non-cancellation invoices and growth over the size of the previous sales.
 -- A customer is new in the period holding their first line in the whole store (any date, country, stock
 -- code): the window chooses which periods are shown, not who is new.
-with windowed as (
+-- Reads `invoice_summary` (sql/store/summaries.sql): the window keeps whole summary rows, each carrying its
+-- lines' invoice, customer, date and Σ amount, so counts of distinct invoices and customers and the sums are
+-- those of the window's lines. `summary` feeds both the window and every customer's first line, so a database
+-- computing the summary on the fly (PostgreSQL: lgs_core.pushdown) computes it once.
+with summary as (
+    select *
+    from invoice_summary
+),
+
+windowed as (
     select
         invoice,
         customer_id,
         is_cancellation,
-        line_amount,
+        amount,
         cast(date_trunc($period, invoice_date) as date) as period_start
-    from lines
+    from summary
     where invoice_date >= $start
         and invoice_date < $end_excl
         and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
@@ -26,7 +35,7 @@ first_lines as (
     select
         customer_id,
         cast(date_trunc($period, min(invoice_date)) as date) as first_period
-    from lines
+    from summary
     where customer_id is not null
     group by customer_id
 ),
@@ -37,7 +46,7 @@ per_period as (
         count(distinct invoice) as invoices,
         count(distinct invoice) filter (where is_cancellation) as canceled,
         count(distinct invoice) filter (where not is_cancellation) as not_canceled,
-        sum(line_amount) as sales
+        sum(amount) as sales
     from windowed
     group by period_start
 ),

@@ -10,24 +10,35 @@
 --              non-cancellation invoice; monetary = Σ of all their product lines, cancellations subtracting;
 --              recency = calendar days from the last purchase's date to the reference date.
 -- country: the customer's country with the most invoices in the window; ties go to the first alphabetically.
-with windowed as (
+-- `dated` (the window's dates, any country or product) feeds both the window and the reference date, so a
+-- database computing the summary on the fly (PostgreSQL: lgs_core.pushdown) computes it once; `reference`
+-- is MATERIALIZED (both engines): one row, computed once, however the join with it is planned.
+-- Reads `invoice_summary` (sql/store/summaries.sql): a summary row holds lines of one invoice, date, customer,
+-- country and kind (product or not), with the count and Σ amount of its purchase lines under each preset's
+-- rule, so "the customer's purchase lines" are the rows holding any, and their sums are the lines' sums.
+with dated as (
     select *
-    from lines
+    from invoice_summary
+    where invoice_date >= $start
+        and invoice_date < $end_excl
+),
+
+windowed as (
+    select *
+    from dated
     where invoice_date >= $start
         and invoice_date < $end_excl
         and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
         and (not $products_only or is_product)
 ),
 
-reference as (
+reference as materialized (
     select
         coalesce(
             cast($reference as timestamp),
             cast(cast(max(invoice_date) as date) + 1 as timestamp)
         ) as reference_at
-    from lines
-    where invoice_date >= $start
-        and invoice_date < $end_excl
+    from dated
 ),
 
 customer_lines as (
@@ -36,14 +47,14 @@ customer_lines as (
         invoice,
         invoice_date,
         country,
-        line_amount,
+        case when $classic then classic_amount else amount end as line_amount,
         case
             when $classic then true
-            else not is_cancellation and not is_adjustment and quantity > 0
+            else not is_cancellation and not is_adjustment and purchase_lines > 0
         end as is_purchase
     from windowed
     where customer_id is not null
-        and (not $classic or (quantity > 0 and line_amount > 0))
+        and (not $classic or classic_lines > 0)
         and ($classic or is_product)
 ),
 
