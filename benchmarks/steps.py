@@ -308,3 +308,93 @@ def cleanup() -> None:
 
 def remove_all() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
+
+
+# --- issue 4: PostgreSQL → store, and the push-down engine ---------------------------------------------
+# The server: env LGS_BENCH_DSN (a server where the benchmark may create the database `lgs_bench`), else the
+# local one on 127.0.0.1:5432. Its `retail` table is filled once from the demo CSV with pg-load.
+
+BENCH_DB = "lgs_bench"
+
+
+def _bench_dsn(rows: int) -> str:
+    import os
+
+    import psycopg
+
+    admin = os.environ.get("LGS_BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    table = f"retail_{rows}"
+    with psycopg.connect(admin, autocommit=True) as con:
+        if not con.execute("select 1 from pg_database where datname = %s", (BENCH_DB,)).fetchall():
+            con.execute(f"create database {BENCH_DB}")
+    dsn = psycopg.conninfo.make_conninfo(admin, dbname=BENCH_DB)
+    with psycopg.connect(dsn) as con:
+        present = con.execute("select to_regclass(%s) is not null", (table,)).fetchall()[0][0]
+        count = con.execute(f"select count(*) from {table}").fetchall()[0][0] if present else 0
+    if count != rows:
+        from lgs_core.postgres import pg_load
+
+        pg_load(demo_csv(rows), dsn, table=table, replace=True)
+    return dsn
+
+
+@step("PostgreSQL full sync into a new store", "postgres", max_rows=1_000_000)
+def _pg_full(rows: int) -> dict[str, float]:
+    import time
+
+    from lgs_core.postgres import sync
+
+    dsn = _bench_dsn(rows)
+    target = scratch_db(rows, "pgfull")
+    started = time.perf_counter()
+    result = sync(dsn, target, table=f"retail_{rows}", full=True)
+    seconds = time.perf_counter() - started
+    assert result.rows_loaded == rows, result
+    return {"seconds": seconds}
+
+
+@step("PostgreSQL incremental sync of 10k new lines", "postgres", max_rows=1_000_000)
+def _pg_incremental(rows: int) -> dict[str, float]:
+    import shutil
+    import time
+
+    import psycopg
+
+    from lgs_core.postgres import sync
+
+    dsn = _bench_dsn(rows)
+    table = f"retail_{rows}"
+    base = scratch_db(rows, "pgbase")
+    sync(dsn, base, table=table, full=True)
+    target = scratch_db(rows, "pgincr")
+    shutil.copy(base, target)
+    with psycopg.connect(dsn) as con:  # 10k lines a year after the newest: new to the store
+        con.execute(
+            f"insert into {table} select invoice_no, stock_code, description, quantity, "
+            f"invoice_date + interval '1 year', unit_price, customer_id, country from {table} "
+            f"order by invoice_date desc limit 10000"
+        )
+    try:
+        started = time.perf_counter()
+        result = sync(dsn, target, table=table)
+        seconds = time.perf_counter() - started
+        assert (result.mode, result.rows_loaded) == ("incremental", 10_000), result
+    finally:
+        with psycopg.connect(dsn) as con:
+            con.execute(
+                f"delete from {table} where invoice_date > (select max(invoice_date) - interval '1 year' from {table})"
+            )
+    return {"seconds": seconds}
+
+
+@step("push-down RFM standard (inside PostgreSQL)", "postgres", max_rows=1_000_000)
+def _pushdown_rfm(rows: int) -> dict[str, float]:
+    from lgs_core import rfm
+    from lgs_core.pushdown import PostgresEngine
+    from lgs_core.window import Window
+
+    engine = PostgresEngine(_bench_dsn(rows), table=f"retail_{rows}")
+    try:
+        return warm_timings(lambda: rfm.rfm(engine, Window(), rfm.RfmParams()), repeats=5)  # type: ignore[arg-type]
+    finally:
+        engine.close()
