@@ -20,11 +20,13 @@ EXIT_UNEXPECTED = 1
 EXIT_USER_ERROR = 2
 
 
-def _print_json(obj: object) -> None:
+def print_json(obj: object) -> None:
+    """One JSON object on stdout (the `--json` output of every command)."""
     print(json.dumps(obj, indent=2, default=str))
 
 
-def _progress_printer(enabled: bool) -> Callable[[float, str], None] | None:
+def progress_printer(enabled: bool) -> Callable[[float, str], None] | None:
+    """A progress line on stderr for long steps (None when disabled: not a terminal, or --json)."""
     if not enabled:
         return None
 
@@ -46,10 +48,10 @@ def _cmd_load(args: argparse.Namespace) -> int:
         args.path,
         args.db,
         append=args.append,
-        progress=_progress_printer(sys.stderr.isatty() and not args.json),
+        progress=progress_printer(sys.stderr.isatty() and not args.json),
     )
     if args.json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
     else:
         print(
             f"{result.source}: {result.rows_read:,} lines read, {result.rows_loaded:,} loaded, "
@@ -69,10 +71,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.db,
         rows=args.rows,
         seed=args.seed,
-        progress=_progress_printer(sys.stderr.isatty() and not args.json),
+        progress=progress_printer(sys.stderr.isatty() and not args.json),
     )
     if args.json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
     else:
         print(f"{result.source}: {result.rows_loaded:,} lines written in {result.seconds:.1f} s")
     return EXIT_OK
@@ -86,7 +88,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if args.json:
-        _print_json(info.to_json())
+        print_json(info.to_json())
         return EXIT_OK
     print(f"store: {info.path}")
     print(f"lines: {info.lines:,} ({info.quarantined:,} quarantined)")

@@ -8,33 +8,18 @@ Both take ``--dsn`` (else env LGS_PG_DSN, else [postgres] in .streamlit/secrets.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from lgs_core.cli import print_json, progress_printer
 from lgs_core.errors import LgsError
 
 EXIT_OK = 0
 
 
-def _print_json(obj: object) -> None:
-    print(json.dumps(obj, indent=2, default=str))
-
-
 def _progress(args: argparse.Namespace) -> Callable[[float, str], None] | None:
-    if args.json or not sys.stderr.isatty():
-        return None
-
-    def show(fraction: float, message: str) -> None:
-        print(
-            f"\r[{fraction:4.0%}] {message:<60}",
-            end="" if fraction < 1 else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return show
+    return progress_printer(sys.stderr.isatty() and not args.json)
 
 
 def _cmd_pg_load(args: argparse.Namespace) -> int:
@@ -44,7 +29,7 @@ def _cmd_pg_load(args: argparse.Namespace) -> int:
     table = postgres.resolve_table(args.table)
     result = postgres.pg_load(args.path, dsn, table, progress=_progress(args), replace=args.replace)
     if args.json:
-        _print_json(result)
+        print_json(result)
         return EXIT_OK
     print(
         f"{result['source']} → {result['target']}: {result['rows_read']:,} lines read, "
@@ -71,7 +56,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         dsn, args.db, table, full=args.full, progress=_progress(args), chunk_rows=args.chunk_rows
     )
     if args.json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
         return EXIT_OK
     watermark = f"{result.watermark:%Y-%m-%d %H:%M}" if result.watermark else "none"
     print(

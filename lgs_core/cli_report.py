@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -171,39 +170,3 @@ def _print_summary(report: Any, written: Sequence[Path], email: dict[str, Any]) 
     elif email["to"]:
         print(f"not emailed: {email['reason']}")
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """A parser with only ``report`` (for ``python -m lgs_core.cli_report``); `lgs` adds it to its own."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", help="the DuckDB store (default: env LGS_DB, else the default store)")
-    common.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
-    parser = argparse.ArgumentParser(prog="lgs", description="LGS Explorer's weekly report.")
-    parser.add_argument("--debug", action="store_true", help="show a traceback on unexpected failures")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    add_commands(sub, common)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``report`` with `lgs`'s exit-code contract (used until and unless `lgs` wires the command)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-        return code
-    except LgsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except Exception as exc:
-        if args.debug:
-            raise
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        print(
-            f"error: unexpected failure: {type(exc).__name__}: {first} — rerun with --debug and report it",
-            file=sys.stderr,
-        )
-        return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,7 +4,6 @@ contracts on the real sample, the 1M-line timing, and the CLI.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import affinity, cli, cli_segments, rfm, store
+from lgs_core import affinity, cli, rfm, store
 from lgs_core.demo import load_demo
 from lgs_core.errors import LgsError
 from lgs_core.ingest import load_file
@@ -237,24 +236,8 @@ def test_one_million_lines(tmp_path: Path) -> None:
 
 
 def lgs(*argv: str) -> int:
-    """``lgs ARGV`` through cli.main, with the segment commands registered as cli.py registers its groups."""
-    build = cli.build_parser
-
-    def with_segments() -> argparse.ArgumentParser:
-        parser = build()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "affinity" not in sub.choices:  # until cli.py lists cli_segments among its command groups
-            common = argparse.ArgumentParser(add_help=False)
-            common.add_argument("--db")
-            common.add_argument("--json", action="store_true")
-            cli_segments.add_commands(sub, common)
-        return parser
-
-    cli.build_parser = with_segments  # type: ignore[assignment]
-    try:
-        return cli.main(list(argv))
-    finally:
-        cli.build_parser = build  # type: ignore[assignment]
+    """``lgs ARGV`` through cli.main."""
+    return cli.main(list(argv))
 
 
 def test_cli_affinity(

@@ -7,7 +7,6 @@ CDNOW (tests/data/cdnow/, see its README): 2,357 customers, 39-week calibration 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -23,7 +22,7 @@ import pytest
 from helpers import Line, make_store
 from scipy import integrate, special
 
-from lgs_core import cli, cli_segments, clv, store
+from lgs_core import cli, clv, store
 from lgs_core.demo import load_demo
 from lgs_core.errors import LgsError
 from lgs_core.window import Window
@@ -364,24 +363,8 @@ def test_one_million_lines_in_under_30_seconds(tmp_path: Path) -> None:
 
 
 def lgs(*argv: str) -> int:
-    """``lgs ARGV`` through cli.main, with the segment commands registered as cli.py registers its groups."""
-    build = cli.build_parser
-
-    def with_segments() -> argparse.ArgumentParser:
-        parser = build()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "clv" not in sub.choices:  # until cli.py lists cli_segments among its command groups
-            common = argparse.ArgumentParser(add_help=False)
-            common.add_argument("--db")
-            common.add_argument("--json", action="store_true")
-            cli_segments.add_commands(sub, common)
-        return parser
-
-    cli.build_parser = with_segments  # type: ignore[assignment]
-    try:
-        return cli.main(list(argv))
-    finally:
-        cli.build_parser = build  # type: ignore[assignment]
+    """``lgs ARGV`` through cli.main."""
+    return cli.main(list(argv))
 
 
 def test_cli_clv(demo_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,6 @@ the real sample, the heat map's spec, the CLI, and the definitions quoted in doc
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -16,7 +15,7 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import affinity, cli, cli_segments, clv, cohorts, migration, rfm, store
+from lgs_core import affinity, cli, clv, cohorts, migration, rfm, store
 from lgs_core.ingest import load_file
 from lgs_core.window import Window
 
@@ -217,24 +216,8 @@ def test_heatmap_spec(sample: duckdb.DuckDBPyConnection) -> None:
 
 
 def lgs(*argv: str) -> int:
-    """``lgs ARGV`` through cli.main, with the segment commands registered as cli.py registers its groups."""
-    build = cli.build_parser
-
-    def with_segments() -> argparse.ArgumentParser:
-        parser = build()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "cohorts" not in sub.choices:  # until cli.py lists cli_segments among its command groups
-            common = argparse.ArgumentParser(add_help=False)
-            common.add_argument("--db")
-            common.add_argument("--json", action="store_true")
-            cli_segments.add_commands(sub, common)
-        return parser
-
-    cli.build_parser = with_segments  # type: ignore[assignment]
-    try:
-        return cli.main(list(argv))
-    finally:
-        cli.build_parser = build  # type: ignore[assignment]
+    """``lgs ARGV`` through cli.main."""
+    return cli.main(list(argv))
 
 
 def test_cli_cohorts(

@@ -1,6 +1,6 @@
 """`lgs report` end to end on a real store: the files it writes, its exit codes (0 quiet, 3 flagged, 2 a user
 error in one line), --json, --format, --weeks, --no-seasonal. Runs through `lgs` itself once cli.py wires the
-command (``cli_report.add_commands``), through ``cli_report.main`` (the same contract) until then.
+command (``cli_report.add_commands``), through `lgs` itself (``lgs_core.cli.main``).
 """
 
 from __future__ import annotations

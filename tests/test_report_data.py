@@ -10,11 +10,9 @@ week with three times the usual z ≈ +8 for every seed tried (42, 1, 2, 3), so 
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -23,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lgs_core import cli, cli_report, store
+from lgs_core import cli, store
 from lgs_core.demo import SCHEMA, generate_lines
 
 DEMO_ROWS = 600_000
@@ -165,20 +163,8 @@ def quiet_sunday() -> str:
     raise AssertionError("no quiet week in the demo data")
 
 
-def _wired() -> bool:
-    """Whether `lgs` (lgs_core.cli) has the report command yet."""
-    for action in cli.build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction) and "report" in action.choices:
-            return True
-    return False
-
-
-# Through `lgs` itself once cli.py wires the command, through cli_report.main (the same contract) until then.
-MAIN: Callable[[Sequence[str]], int] = cli.main if _wired() else cli_report.main
-
-
 def lgs(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run the CLI: (exit code, stdout, stderr)."""
-    code = MAIN(list(argv))
+    code = cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
