@@ -18,11 +18,13 @@ import getpass
 import hashlib
 import io
 import os
+import queue
 import re
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -456,6 +458,55 @@ def _copy_chunks(copy: psycopg.Copy, chunk_rows: int) -> Iterator[tuple[bytes, i
         yield bytes(buffer), count
 
 
+class _Prefetch:
+    """Iterate ``source`` in a background thread, at most ``depth`` items ahead (memory stays bounded).
+
+    An error in the thread is raised in the consumer; ``close()`` stops the thread and waits for it.
+    """
+
+    _DONE = object()
+
+    def __init__(self, source: Iterator[tuple[bytes, int]], depth: int = 1) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(source,), name="lgs-sync-reader", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, source: Iterator[tuple[bytes, int]]) -> None:
+        try:
+            for item in source:
+                if not self._put(item):
+                    return
+            self._put(self._DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self._put(exc)
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        while True:
+            item = self._queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with suppress(queue.Empty):
+                self._queue.get(timeout=0.1)
+        self._thread.join()
+
+
 def _parse_chunk(data: bytes, first_row: int) -> pl.DataFrame:
     """One chunk of CSV as canonical text columns plus ``sheet`` and ``source_row`` (position in the COPY)."""
     frame = pl.read_csv(
@@ -569,14 +620,21 @@ def sync(
                         store.clear_data(con)
                     copy_out = _query("copy_out.sql", table=ident, columns=columns, invoice_date=invoice_date)
                     with conn.cursor() as cur, cur.copy(copy_out, params) as copy:
-                        for data, lines in _copy_chunks(copy, chunk_rows):
-                            ingest.validate(con, _parse_chunk(data, tally.read + 1))
-                            tally.add(lines, *ingest.write_validated(con, load_id, source))
-                            if progress:
-                                done = tally.read / max(tally.expected, tally.read, 1)
-                                progress(
-                                    0.05 + 0.9 * done, f"synced {tally.read:,} of {tally.expected:,} lines"
-                                )
+                        # Read the next chunk from PostgreSQL while DuckDB checks this one (it releases
+                        # the GIL): the COPY's per-line messages cost about as much as the validation.
+                        chunks = _Prefetch(_copy_chunks(copy, chunk_rows))
+                        try:
+                            for data, lines in chunks:
+                                ingest.validate(con, _parse_chunk(data, tally.read + 1))
+                                tally.add(lines, *ingest.write_validated(con, load_id, source))
+                                if progress:
+                                    done = tally.read / max(tally.expected, tally.read, 1)
+                                    progress(
+                                        0.05 + 0.9 * done,
+                                        f"synced {tally.read:,} of {tally.expected:,} lines",
+                                    )
+                        finally:
+                            chunks.close()  # the reader is done with the connection before the COPY ends
                 new_watermark = store.scalar(con, "select max(invoice_date) from lines")
                 assert new_watermark is None or isinstance(new_watermark, datetime)
                 fingerprint = _fingerprint(dsn, table, new_watermark, tally.read)
