@@ -6,6 +6,7 @@ its v1 ``pages/`` folder mode, where a page script runs without this file).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import streamlit as st
@@ -23,10 +24,11 @@ def ensure_data() -> None:
     _common.ensure_data()
 
 
-try:
+# The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
+# line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
+# does not raise: the pages show the last synced data with a banner saying how old it is.
+with contextlib.suppress(LgsError):
     ensure_data()
-except LgsError as exc:  # e.g. PostgreSQL unreachable: say so in one line, keep what the store holds
-    _common.show_error(exc)
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),

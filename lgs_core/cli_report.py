@@ -169,4 +169,3 @@ def _print_summary(report: Any, written: Sequence[Path], email: dict[str, Any]) 
         print(f"emailed to {', '.join(email['to'])}")
     elif email["to"]:
         print(f"not emailed: {email['reason']}")
-

@@ -25,6 +25,10 @@ from lgs_core.sqlfiles import read_sql
 DEFAULT_DB_NAME = "lgs.duckdb"
 
 
+class StoreCorruptError(LgsError):
+    """The store file is not a readable DuckDB database (damaged, or another kind of file)."""
+
+
 def default_db_path() -> Path:
     """The store used when neither ``--db`` nor ``LGS_DB`` is given."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -93,20 +97,47 @@ def connect(
                     where=str(path),
                     todo="wait for that load or sync to finish, then try again",
                 ) from None
+            if "not a valid DuckDB database file" in message:
+                raise _corrupt(path) from None
             raise LgsError(
                 f"cannot open the store ({message.splitlines()[0]})",
                 where=str(path),
                 todo="check the path is writable, or rebuild it: delete the file and load the data again",
             ) from None
-        except duckdb.Error as exc:
-            raise LgsError(
-                f"the store file is not a readable DuckDB database ({str(exc).splitlines()[0]})",
-                where=str(path),
-                todo="rebuild it: delete the file and run `python -m lgs_core demo` or `load FILE` again",
-            ) from None
+        except duckdb.Error:
+            raise _corrupt(path) from None
     if not read_only:
         con.execute(read_sql("store/schema.sql"))
     return con
+
+
+def _corrupt(path: Path) -> StoreCorruptError:
+    return StoreCorruptError(
+        "the store file is damaged: not a readable DuckDB database",
+        where=str(path),
+        todo=f"rebuild it from its source: move it aside (`mv {path} {path}.corrupt`) and run "
+        "`python -m lgs_core demo`, `load FILE` or `sync` again (the app's Rebuild button does this)",
+    )
+
+
+def set_aside(db: str | os.PathLike[str]) -> Path:
+    """Move a damaged store file (and its WAL) aside as ``FILE.corrupt-<time>``, kept for a post-mortem;
+    the next ``connect`` creates a new, empty store in its place. Returns where the file went."""
+    path = Path(db)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    try:
+        path.rename(target)
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            wal.rename(target.with_name(target.name + ".wal"))
+    except OSError as exc:
+        raise LgsError(
+            f"cannot move the damaged store aside ({exc.strerror})",
+            where=str(path),
+            todo="delete or move the file yourself, then load the data again",
+        ) from None
+    return target
 
 
 @contextmanager

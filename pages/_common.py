@@ -17,7 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import altair  # noqa: F401
 import duckdb
+import pandas  # noqa: F401
 import polars as pl
 import streamlit as st
 
@@ -28,6 +30,10 @@ from lgs_core.filters import Filters, filters_from_query, filters_to_query
 from lgs_core.rfm import RfmParams
 from lgs_core.window import Window
 
+# altair and pandas are imported above, with this module (once, under the import lock, before any page
+# runs): altair finds pandas through sys.modules, and with 20 sessions starting at once one session's chart
+# met pandas half-imported by another session's thread ("AttributeError: partially initialized module
+# 'pandas' has no attribute 'Timestamp'"; tests/test_concurrency.py found it).
 T = TypeVar("T")
 _log = logging.getLogger("lgs_explorer")
 
@@ -55,6 +61,9 @@ def demo_rows() -> int:
 # Module state: this module is imported once, unlike streamlit_app.py, which is re-executed on every run.
 _first_run_lock = threading.Lock()
 _started_syncs: set[str] = set()
+# Why the start-up sync failed (one line, never the password), until a sync succeeds: every session then
+# sees what it is looking at (the last synced data) and why, not only the session that started the server.
+_start_sync_failure: dict[str, str] = {}
 
 
 def first_run_lock() -> threading.Lock:
@@ -86,7 +95,10 @@ def ensure_data() -> None:
     if section is not None:
         dsn, _ = views.postgres_settings(section)
         if start_sync_once(dsn):
-            sync_postgres(section)
+            try:
+                sync_postgres(section)
+            except LgsError as exc:  # PostgreSQL down: serve the last synced data, with a banner saying so
+                _start_sync_failure[dsn] = str(exc)
         return
     info = store_info() if db_path().exists() else None
     if info is not None and info.lines > 0:
@@ -387,12 +399,15 @@ def page_setup(*, filters: bool = True) -> View | None:
     the PostgreSQL refresh when configured). Returns the sidebar's view (None: no data yet)."""
     _leave_v1_pages_mode()
     st.set_page_config(**PAGE_CONFIG)
+    st.sidebar.title("LGS Explorer")
     try:
         ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
-    except LgsError as exc:
-        show_error(exc)
-    st.sidebar.title("LGS Explorer")
-    view = sidebar_filters() if filters else None
+        stale_data_banner(store_info())
+        view = sidebar_filters() if filters else None
+    except store.StoreCorruptError as exc:
+        offer_rebuild(exc)
+    except LgsError as exc:  # e.g. a store location that cannot be written: one line, and nothing else
+        stop_with(exc)
     section = postgres_section()
     if section is not None and st.sidebar.button(
         "Refresh from PostgreSQL", help="Pull the lines added to LGS's database since the last sync."
@@ -430,8 +445,44 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
         result = postgres.sync(dsn, db_path(), table=table, full=full, progress=progress_to(bar))
     finally:
         bar.empty()
+    _start_sync_failure.pop(dsn, None)
     clear_caches()
     st.toast(f"PostgreSQL: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined.")
+
+
+def stale_data_banner(info: store.StoreInfo) -> None:
+    """After a failed start-up sync: one line saying how old the data shown is, and why."""
+    section = postgres_section()
+    reason = _start_sync_failure.get(views.postgres_settings(section)[0]) if section is not None else None
+    if reason is None:
+        return
+    latest = info.loads[-1]["loaded_at"] if info.loads else None
+    as_of = f"Data as of {latest} (the last load)" if latest else "No data synced yet"
+    st.error(f"{as_of}: the start-up sync from PostgreSQL failed. {reason}", icon=":material/cloud_off:")
+
+
+# --- a damaged store ---------------------------------------------------------------------------------------
+
+
+def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
+    """The store file is damaged: say which file, and offer to rebuild it from its source (the PostgreSQL
+    table when configured, else demo data); the damaged file is kept beside it as ``.corrupt-<time>``."""
+    show_error(exc)
+    section = postgres_section()
+    source = "PostgreSQL (a full sync)" if section is not None else "demo data"
+    if st.button(f"Rebuild the store from its source: {source}", type="primary", icon=":material/build:"):
+        try:
+            moved = store.set_aside(db_path())
+            clear_caches()
+            if section is not None:
+                sync_postgres(section, full=True)
+            else:
+                ensure_data()
+        except LgsError as failure:
+            stop_with(failure)
+        st.toast(f"The damaged file was kept as {moved.name}; the store was rebuilt.")
+        st.rerun()
+    st.stop()
 
 
 # --- messages -------------------------------------------------------------------------------------------

@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
+from app_server import ARTIFACTS, CHROMIUM_ARGS, REPO, metric, require_chromium, settle, streamlit_server
 
 from lgs_core import store, views
 from lgs_core.demo import load_demo
@@ -30,43 +24,13 @@ from lgs_core.window import Window
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parent.parent
-ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = REPO / "docs" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-IDLE = "[data-test-script-state='notRunning']"
 DEMO_ROWS = 1_000_000  # what a new user sees on a first start: the README's screenshots show it
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI must run the browser test)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        _missing(f"Debian's Chromium is not installed at {CHROMIUM}: apt-get install chromium")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing("playwright is not installed: pip install -r requirements-dev.txt")
-    return CHROMIUM
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -78,64 +42,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
     log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "LGS_DB": str(demo_db), "PYTHONUNBUFFERED": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer on {url}/_stcore/health in 90 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
+    with streamlit_server(demo_db, log_path, keep_log_as="streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "streamlit.log").write_text(log_path.read_text())
-
-
-def _settle(page: Any, *, charts: bool = False) -> None:
-    """Wait for the script run an interaction started to finish (and the charts to draw, for a screenshot)."""
-    page.wait_for_timeout(250)  # let the interaction's rerun start
-    page.wait_for_selector(IDLE, timeout=90_000)
-    if charts:
-        page.wait_for_timeout(2_000)
-
-
-def _metric(page: Any, label: str) -> str:
-    card = page.locator("[data-testid='stMetric']").filter(
-        has=page.locator("[data-testid='stMetricLabel']", has_text=label)
-    )
-    return str(card.locator("[data-testid='stMetricValue']").first.inner_text()).strip()
 
 
 def test_champions_of_france_in_2011_as_a_csv(chromium: Path, server: str, demo_db: Path) -> None:
@@ -164,23 +73,23 @@ def test_champions_of_france_in_2011_as_a_csv(chromium: Path, server: str, demo_
 
             # 1. The Overview, as a new user first sees it.
             page.goto(server)
-            _settle(page, charts=True)
+            settle(page, charts=True)
             assert page.get_by_role("heading", name="Overview").is_visible()
-            assert _metric(page, "Sales").startswith("£")
+            assert metric(page, "Sales").startswith("£")
             page.screenshot(path=str(SCREENSHOTS / "overview.png"))
             page.screenshot(path=str(ARTIFACTS / "1-overview.png"))
 
             # 2. 2011 and France in the sidebar: the cards follow, and the URL holds the view.
             sidebar = page.locator("[data-testid='stSidebar']")
             sidebar.get_by_role("radio", name="2011").click()
-            _settle(page)
+            settle(page)
             page.wait_for_url("**start=2011-01-01**")
             countries = sidebar.locator("[data-testid='stMultiSelect']")
             countries.locator("input").click()
             page.keyboard.type("France")
             page.keyboard.press("Enter")
             page.keyboard.press("Escape")
-            _settle(page)
+            settle(page)
             page.wait_for_url("**country=France**")
             page.wait_for_function(
                 "text => [...document.querySelectorAll(\"[data-testid='stMetricValue']\")]"
@@ -188,15 +97,15 @@ def test_champions_of_france_in_2011_as_a_csv(chromium: Path, server: str, demo_
                 arg=overview.kpi("sales").value_text,
                 timeout=30_000,
             )
-            assert _metric(page, "Sales") == overview.kpi("sales").value_text
-            assert _metric(page, "Active customers") == overview.kpi("active_customers").value_text
+            assert metric(page, "Sales") == overview.kpi("sales").value_text
+            assert metric(page, "Active customers") == overview.kpi("active_customers").value_text
             page.screenshot(path=str(ARTIFACTS / "2-overview-france-2011.png"))
 
             # 3. Customer segments keeps the filters; Champions are listed by default.
             sidebar.get_by_role("link", name="Customer segments").click()
-            _settle(page, charts=True)
+            settle(page, charts=True)
             page.wait_for_url("**/segments?**country=France**")
-            assert _metric(page, "Customers in Champions") == f"{champions.height:,}"
+            assert metric(page, "Customers in Champions") == f"{champions.height:,}"
 
             # 4. The CSV download holds exactly those customers.
             with page.expect_download() as download_info:
@@ -220,7 +129,7 @@ def test_champions_of_france_in_2011_as_a_csv(chromium: Path, server: str, demo_
             assert book.sheetnames == ["customers", "manifest"]
             assert book["customers"].max_row == champions.height + 1
 
-            _settle(page, charts=True)
+            settle(page, charts=True)
             page.set_viewport_size({"width": 1440, "height": 1500})
             page.wait_for_timeout(1_500)
             page.screenshot(path=str(SCREENSHOTS / "segments.png"))
