@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,16 +82,27 @@ def connect(
                 todo="choose a writable location with --db or LGS_DB",
             ) from None
     deadline = time.monotonic() + wait_seconds
+    odd_failures = 0
+    _yield_to_waiting_writer(path, deadline)
+    waiting = _WaitingMark(path)
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
+            waiting.clear()
             break
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
             message = str(exc)
-            if "lock" in message.lower():
-                if time.monotonic() < deadline:
-                    time.sleep(0.2)
-                    continue
+            locked = "lock" in message.lower()
+            if locked:
+                waiting.set()  # others now leave a gap for us (see _yield_to_waiting_writer)
+            # Threads of one process opening the same file at once race in DuckDB's instance cache
+            # ("already attached"): a moment later the open succeeds, so that is not damage.
+            racing = isinstance(exc, duckdb.ResourceInUseException) or "already attached" in message
+            if (locked or racing) and time.monotonic() < deadline:
+                time.sleep(0.2 if locked else 0.02)
+                continue
+            waiting.clear()
+            if locked:
                 raise StoreBusyError(
                     f"the store is in use by {_lock_holder(message)}",
                     where=str(path),
@@ -99,16 +110,56 @@ def connect(
                 ) from None
             if "not a valid DuckDB database file" in message:
                 raise _corrupt(path) from None
-            raise LgsError(
-                f"cannot open the store ({message.splitlines()[0]})",
-                where=str(path),
-                todo="check the path is writable, or rebuild it: delete the file and load the data again",
-            ) from None
-        except duckdb.Error:
+            odd_failures += 1
+            if odd_failures < 3 and time.monotonic() < deadline:  # damage fails every time; a hiccup does not
+                time.sleep(0.1)
+                continue
+            if isinstance(exc, duckdb.IOException) or racing:
+                raise LgsError(
+                    f"cannot open the store ({message.splitlines()[0]})",
+                    where=str(path),
+                    todo="check the path is readable and writable, then try again",
+                ) from None
             raise _corrupt(path) from None
     if not read_only:
         con.execute(read_sql("store/schema.sql"))
     return con
+
+
+class _WaitingMark:
+    """``FILE.waiting``: this process is waiting for the store's lock. DuckDB lets one process hold the file;
+    without the mark, an app whose sessions open it often could starve a CLI load for good."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".waiting")
+        self.mine = False
+
+    def set(self) -> None:
+        if not self.mine:
+            with suppress(OSError):
+                self.path.write_text(str(os.getpid()))
+                self.mine = True
+
+    def clear(self) -> None:
+        if self.mine:
+            with suppress(OSError):
+                self.path.unlink()
+            self.mine = False
+
+
+def _yield_to_waiting_writer(path: Path, deadline: float) -> None:
+    """Leave the store alone while another process waits for it (a fresh mark of someone else's), briefly."""
+    mark = path.with_name(path.name + ".waiting")
+    limit = min(deadline, time.monotonic() + 5.0)
+    while time.monotonic() < limit:
+        try:
+            owner = mark.read_text().strip()
+            fresh = time.time() - mark.stat().st_mtime < 15
+        except OSError:
+            return
+        if owner == str(os.getpid()) or not fresh:
+            return
+        time.sleep(0.05)
 
 
 def _corrupt(path: Path) -> StoreCorruptError:
