@@ -48,3 +48,33 @@ def make_store(path: Path, lines: Sequence[Line]) -> duckdb.DuckDBPyConnection:
     store.insert_staged_lines(con, 1)
     con.unregister("staged_lines")
     return con
+
+
+# Real shapes from DOMAIN.md §1 as the UCI CSV dump writes them: two products, a cancellation, a line without
+# customer or description, a bad-debt adjustment, postage.
+GOOD_ROWS = [
+    [
+        "536365",
+        "85123A",
+        "WHITE HANGING HEART T-LIGHT HOLDER",
+        "6",
+        "2010-12-01 08:26:00",
+        "2.55",
+        "17850.0",
+        "United Kingdom",
+    ],
+    [
+        "536365",
+        "71053",
+        "WHITE METAL LANTERN",
+        "6",
+        "2010-12-01 08:26:00",
+        "3.39",
+        "17850.0",
+        "United Kingdom",
+    ],
+    ["C536379", "D", "Discount", "-1", "2010-12-01 09:41:00", "27.50", "14527.0", "United Kingdom"],
+    ["536414", "22139", "", "56", "2010-12-01 11:52:00", "0", "", "United Kingdom"],
+    ["A563185", "B", "Adjust bad debt", "1", "2011-08-12 14:50:00", "11062.06", "", "United Kingdom"],
+    ["536370", "POST", "POSTAGE", "3", "2010-12-01 08:45:00", "18", "12583.0", "France"],
+]

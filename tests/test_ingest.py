@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
+from helpers import GOOD_ROWS
 
 from lgs_core import ingest, store
 from lgs_core.errors import LgsError
@@ -49,33 +50,6 @@ PG_HEADER = [
     "unit_price",
     "customer_id",
     "country",
-]
-
-GOOD_ROWS = [
-    [
-        "536365",
-        "85123A",
-        "WHITE HANGING HEART T-LIGHT HOLDER",
-        "6",
-        "2010-12-01 08:26:00",
-        "2.55",
-        "17850.0",
-        "United Kingdom",
-    ],
-    [
-        "536365",
-        "71053",
-        "WHITE METAL LANTERN",
-        "6",
-        "2010-12-01 08:26:00",
-        "3.39",
-        "17850.0",
-        "United Kingdom",
-    ],
-    ["C536379", "D", "Discount", "-1", "2010-12-01 09:41:00", "27.50", "14527.0", "United Kingdom"],
-    ["536414", "22139", "", "56", "2010-12-01 11:52:00", "0", "", "United Kingdom"],
-    ["A563185", "B", "Adjust bad debt", "1", "2011-08-12 14:50:00", "11062.06", "", "United Kingdom"],
-    ["536370", "POST", "POSTAGE", "3", "2010-12-01 08:45:00", "18", "12583.0", "France"],
 ]
 
 

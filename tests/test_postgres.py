@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import psycopg
 import pytest
+from helpers import GOOD_ROWS
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -40,30 +41,7 @@ HEADER = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Pri
 # Real shapes from DOMAIN.md §1: a product, a cancellation, a line without customer or description,
 # a bad-debt adjustment, postage, and a PADS line at £0.001 (why unit_price is numeric(10, 3)).
 ROWS = [
-    [
-        "536365",
-        "85123A",
-        "WHITE HANGING HEART T-LIGHT HOLDER",
-        "6",
-        "2010-12-01 08:26:00",
-        "2.55",
-        "17850.0",
-        "United Kingdom",
-    ],
-    [
-        "536365",
-        "71053",
-        "WHITE METAL LANTERN",
-        "6",
-        "2010-12-01 08:26:00",
-        "3.39",
-        "17850.0",
-        "United Kingdom",
-    ],
-    ["C536379", "D", "Discount", "-1", "2010-12-01 09:41:00", "27.50", "14527.0", "United Kingdom"],
-    ["536414", "22139", "", "56", "2010-12-01 11:52:00", "0", "", "United Kingdom"],
-    ["A563185", "B", "Adjust bad debt", "1", "2011-08-12 14:50:00", "11062.06", "", "United Kingdom"],
-    ["536370", "POST", "POSTAGE", "3", "2010-12-01 08:45:00", "18", "12583.0", "France"],
+    *GOOD_ROWS,
     [
         "568200",
         "PADS",
