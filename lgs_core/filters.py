@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from lgs_core.window import Window
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -21,10 +23,13 @@ class Filters:
     products_only: bool = False
 
     @property
+    def window(self) -> Window:
+        """The lines these filters select, as the analyses take them."""
+        return Window(self.start, self.end, self.countries, self.products_only)
+
+    @property
     def label(self) -> str:
-        where = "all countries" if not self.countries else ", ".join(self.countries)
-        what = "products only" if self.products_only else "all lines"
-        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y} · {where} · {what}"
+        return self.window.label
 
 
 def _one(value: str | list[str] | None) -> str | None:

@@ -248,8 +248,7 @@ class View:
 
     @property
     def window(self) -> Window:
-        f = self.filters
-        return Window(f.start, f.end, f.countries, f.products_only)
+        return self.filters.window
 
     @property
     def label(self) -> str:

@@ -57,3 +57,9 @@ def test_a_broken_or_stale_link_opens_a_sensible_view(
     query: dict[str, str | list[str]], expected: Filters
 ) -> None:
     assert filters_from_query(query, FIRST, LAST, KNOWN) == expected
+
+
+def test_the_filters_label_is_the_windows_label() -> None:
+    view = Filters(date(2011, 1, 1), date(2011, 6, 30), ("France",), True)
+    assert view.window.countries == ("France",) and view.window.products_only
+    assert view.label == "01 Jan 2011 – 30 Jun 2011 · France · products only"
