@@ -33,7 +33,6 @@ import polars as pl
 
 from lgs_core import store
 from lgs_core.errors import LgsError
-from lgs_core.sqlfiles import read_sql
 from lgs_core.window import Dialect, Window, query
 
 Preset = Literal["classic", "standard"]
@@ -100,22 +99,11 @@ Connection = duckdb.DuckDBPyConnection | Engine
 def run_query(con: Connection, name: str, window: Window, **extra: Any) -> pl.DataFrame:
     """Run ``sql/analytics/<name>.sql`` over ``window`` and return its rows (drained: results stream)."""
     if isinstance(con, duckdb.DuckDBPyConnection):
-        _read_current_summaries(con)
+        store.read_summaries(con)
         sql, params = query(name, window, **extra)
         return con.sql(sql, params=params).pl()
     sql, params = query(name, window, dialect=con.dialect, **extra)
     return con.frame(sql, params)
-
-
-def _read_current_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Make ``invoice_summary`` name the store's table when it is current, else a temporary view that
-    computes it from the lines (a store written before summaries existed, or lines written without a refresh):
-    slower, never wrong. A temporary view shadows the table on this connection only, and works read-only.
-    """
-    if store.summaries_are_current(con):
-        con.execute("drop view if exists temp.main.invoice_summary")
-    else:
-        con.execute("create or replace temp view invoice_summary as " + read_sql("store/summaries.sql"))
 
 
 # --- exact statistics ---------------------------------------------------------------------------------

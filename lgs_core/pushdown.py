@@ -132,11 +132,13 @@ class PostgresEngine:
 
 
 def views_sql(table: str) -> sql.Composed:
-    """sql/postgres/views.sql for ``table``: the temporary views ``lines`` and ``invoice_summary``."""
+    """sql/postgres/views.sql for ``table``: the temporary views ``lines``, ``invoice_summary`` and
+    ``customer_first``."""
     template = sql.SQL(read_sql("postgres/views.sql"))  # type: ignore[arg-type]
     return template.format(
         table=postgres.table_identifier(table),
         summary=sql.SQL(read_sql("store/summaries.sql").strip()),  # type: ignore[arg-type]
+        customer_first=sql.SQL(read_sql("store/customer_first.sql").strip()),  # type: ignore[arg-type]
     )
 
 

@@ -243,23 +243,34 @@ def insert_staged_lines(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
 
 # --- summaries (issue #3): what the analyses read instead of every line --------------------------------------
 
-# store_meta's key for the invoice summary's freshness: the number of lines it was built from. Any write
-# to `lines` through this module removes it, and the analyses then read the lines directly (still exact).
-SUMMARY_KEY = "invoice_summary_lines"
+# store_meta's key for the summaries' freshness: the number of lines they were built from. Any write to
+# `lines` through this module removes it, and the analyses then read the lines directly (still exact). The
+# key names the summaries' version: a store whose summaries predate `customer_first` is read as stale.
+SUMMARY_KEY = "summaries_v2_lines"
+
+# The summary tables, in the order they are built (a later one may read an earlier one): sql/store/<name>.sql.
+SUMMARY_TABLES = ("invoice_summary", "customer_first")
+_SUMMARY_SQL = {"invoice_summary": "store/summaries.sql", "customer_first": "store/customer_first.sql"}
+# Sorted so a date window skips whole row groups (DuckDB's zone maps); customers by id.
+_SUMMARY_ORDER = {"invoice_summary": "invoice_date, invoice", "customer_first": "customer_id"}
+
+
+def summary_sql(name: str) -> str:
+    """The query that computes summary table ``name`` (one of SUMMARY_TABLES) from the store."""
+    return read_sql(_SUMMARY_SQL[name])
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild table ``invoice_summary`` (sql/store/summaries.sql) from ``lines`` and mark it current.
+    """Rebuild the summary tables (``invoice_summary``, ``customer_first``) from ``lines``; mark them current.
 
     Call at the end of every transaction that changes the lines (load, demo generation, sync), inside it:
-    the summary then changes with the lines, or not at all.
+    the summaries then change with the lines, or not at all.
     """
-    # Sorted by date: a date window skips whole row groups (DuckDB's zone maps).
-    con.execute(
-        "create or replace table invoice_summary as select * from ("
-        + read_sql("store/summaries.sql")
-        + ") as summary order by invoice_date, invoice"
-    )
+    for name in SUMMARY_TABLES:
+        con.execute(
+            f"create or replace table {name} as select * from ({summary_sql(name)}) as summary "
+            f"order by {_SUMMARY_ORDER[name]}"
+        )
     con.execute(
         "insert or replace into store_meta select $key, cast(count(*) as varchar) from lines",
         {"key": SUMMARY_KEY},
@@ -267,13 +278,27 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def summaries_are_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ``invoice_summary`` was built from the lines now in the store."""
+    """Whether the summary tables were built from the lines now in the store."""
     current = scalar(
         con,
         "select (select value from store_meta where key = $key) = cast((select count(*) from lines) as varchar)",
         {"key": SUMMARY_KEY},
     )
     return bool(current)
+
+
+def read_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the summary names (``invoice_summary``, ``customer_first``) name the store's tables when they are
+    current, else temporary views that compute them from the lines (a store written before these summaries
+    existed, or lines written without a refresh): slower, never wrong. A temporary view shadows the table on
+    this connection only, and works read-only. Call before a query that reads a summary.
+    """
+    if summaries_are_current(con):
+        for name in SUMMARY_TABLES:
+            con.execute(f"drop view if exists temp.main.{name}")
+    else:
+        for name in SUMMARY_TABLES:
+            con.execute(f"create or replace temp view {name} as {summary_sql(name)}")
 
 
 def _mark_summaries_stale(con: duckdb.DuckDBPyConnection) -> None:

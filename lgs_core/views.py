@@ -123,20 +123,10 @@ def mark_whole_months(monthly: pl.DataFrame, window: Window) -> pl.DataFrame:
     return monthly.with_columns(whole.alias("whole_month"))
 
 
-def _read_current_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Make ``invoice_summary`` name the store's table when it is current, else a temporary view computing it
-    from the lines (a store written before summaries existed): slower, never wrong. The same rule as
-    lgs_core.analytics' (private there)."""
-    if store.summaries_are_current(con):
-        con.execute("drop view if exists temp.main.invoice_summary")
-    else:
-        con.execute("create or replace temp view invoice_summary as " + read_sql("store/summaries.sql"))
-
-
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]) -> pl.DataFrame:
     sql, bound = bind(read_sql(f"views/{name}.sql"), params, name=name)
-    if "invoice_summary" in sql:
-        _read_current_summaries(con)
+    if any(name in sql for name in store.SUMMARY_TABLES):
+        store.read_summaries(con)
     return con.sql(sql, params=bound).pl()
 
 

@@ -32,7 +32,7 @@ ANALYTICS_SQL = sorted((SQL_DIR / "analytics").glob("*.sql"))
 WINDOW_FILTER = """\
     where invoice_date >= $start
         and invoice_date < $end_excl
-        and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or country = any(cast($countries as varchar[])))
         and (not $products_only or is_product)"""
 
 # --- a tiny store built line by line -------------------------------------------------------------------------
@@ -462,6 +462,7 @@ def postgres(sample: duckdb.DuckDBPyConnection, pg_server: Any) -> Iterator[Any]
                 for row in sample.sql("select * from lines").fetchall():
                     copy.write_row(row)
             pg.execute("create view invoice_summary as " + read_sql("store/summaries.sql"))
+            pg.execute("create view customer_first as " + read_sql("store/customer_first.sql"))
             yield pg
     finally:
         pg_server.drop_database(name)

@@ -231,12 +231,13 @@ def test_the_session_is_read_only_and_its_views_temporary(sources: Sources) -> N
             "where n.oid = pg_my_temp_schema() order by 1",
             {},
         )
-        assert temp["relname"].to_list() == ["invoice_summary", "lines"]
+        assert temp["relname"].to_list() == ["customer_first", "invoice_summary", "lines"]
     with psycopg.connect(sources.dsn, autocommit=True) as other:  # another session sees none of them
         found = other.execute(
-            "select to_regclass('lines'), to_regclass('invoice_summary'), to_regclass('written_by_pushdown')"
+            "select to_regclass('lines'), to_regclass('invoice_summary'), to_regclass('customer_first'), "
+            "to_regclass('written_by_pushdown')"
         ).fetchall()
-        assert found == [(None, None, None)]
+        assert found == [(None, None, None, None)]
 
 
 def test_errors_are_one_line_and_never_show_the_password(

@@ -324,8 +324,11 @@ def test_a_stale_summary_is_never_read(tmp_path: Path) -> None:
     assert not store.summaries_are_current(con)
     doubled = analytics.monthly(con, Window())
     assert doubled["sales"].to_list()[-1] == 2 * current["sales"].to_list()[-1]
-    temp_views = "select count(*) from duckdb_views() where view_name = 'invoice_summary' and temporary"
-    assert store.scalar(con, temp_views) == 1
+    temp_views = (
+        "select count(*) from duckdb_views() "
+        "where view_name in ('invoice_summary', 'customer_first') and temporary"
+    )
+    assert store.scalar(con, temp_views) == 2
     # Refreshed, the table is read again (the temporary view is gone).
     store.refresh_summaries(con)
     assert_frame_equal(analytics.monthly(con, Window()), doubled)
@@ -345,3 +348,57 @@ def test_a_store_without_a_summary_is_read_from_its_lines_read_only(tmp_path: Pa
                 con.sql(sql, params=params).pl(), _line_level(con, name, Window(), **extra), key
             )
         assert analytics.totals(con, Window()).lines == len(EDGE_LINES)
+
+
+# --- customer_first: who is new, whatever the window ------------------------------------------------------------
+
+
+def _first_lines_from_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, datetime]]:
+    return con.sql(
+        "select customer_id, min(invoice_date) from lines where customer_id is not null group by 1 order by 1"
+    ).fetchall()
+
+
+def test_customer_first_holds_each_customers_first_line(sample_csv: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    load_file(sample_csv, db=db)
+    load_demo(tmp_path / "d.duckdb", rows=20_000, seed=3)
+    for path in (db, tmp_path / "d.duckdb"):
+        with store.connect(path, read_only=True) as con:
+            table = con.sql("select customer_id, first_line_at from customer_first order by 1").fetchall()
+            assert table == _first_lines_from_lines(con)
+            assert len(table) == store.scalar(con, "select count(distinct customer_id) from lines") > 100
+
+
+def test_an_earlier_line_makes_a_customer_new_earlier(tmp_path: Path) -> None:
+    con = make_store(tmp_path / "s.duckdb", EDGE_LINES)
+    store.refresh_summaries(con)
+    before = analytics.monthly(con, Window(date(2011, 2, 1), None))
+    # Customer 2's first line moves from February to January, in another country: February loses a new customer.
+    with store.transaction(con):
+        con.execute(
+            "insert into lines select * replace (timestamp '2011-01-10 10:00' as invoice_date, "
+            "'Italy' as country, '500099' as invoice) from lines where invoice = '500006'"
+        )
+        store.refresh_summaries(con)
+    after = analytics.monthly(con, Window(date(2011, 2, 1), None))
+    assert before.filter(pl.col("month") == date(2011, 2, 1))["new_customers"].item() == 2
+    assert after.filter(pl.col("month") == date(2011, 2, 1))["new_customers"].item() == 1
+    assert after["active_customers"].to_list() == before["active_customers"].to_list()
+    con.close()
+
+
+def test_a_store_from_before_customer_first_is_read_exactly(tmp_path: Path) -> None:
+    """A store written by the version before `customer_first`: an invoice summary marked current under the old
+    key, no customer_first table. It is read from its lines (exact) until the next load refreshes it."""
+    db = tmp_path / "old.duckdb"
+    con = make_store(db, EDGE_LINES)
+    store.refresh_summaries(con)
+    expected = analytics.monthly(con, Window())
+    con.execute("drop table customer_first")
+    con.execute("delete from store_meta")
+    con.execute("insert into store_meta select 'invoice_summary_lines', cast(count(*) as varchar) from lines")
+    con.close()
+    with store.connect(db, read_only=True) as old:
+        assert not store.summaries_are_current(old)
+        assert_frame_equal(analytics.monthly(old, Window()), expected)

@@ -10,44 +10,42 @@
 -- code): the window chooses which periods are shown, not who is new.
 -- Reads `invoice_summary` (sql/store/summaries.sql): the window keeps whole summary rows, each carrying its
 -- lines' invoice, customer, date and Σ amount, so counts of distinct invoices and customers and the sums are
--- those of the window's lines. `summary` feeds both the window and every customer's first line, so a database
--- computing the summary on the fly (PostgreSQL: lgs_core.pushdown) computes it once.
-with summary as (
-    select *
-    from invoice_summary
-),
-
-windowed as (
+-- those of the window's lines; and `customer_first` (sql/store/customer_first.sql): each customer's first line
+-- in the whole store, which decides who is new.
+-- Distinct invoices are counted in two steps, (period, invoice) then period: one hash table of invoices rather
+-- than three count(distinct …) (an invoice's is_cancellation is its own, the same on every row).
+with windowed as (
     select
         invoice,
         customer_id,
         is_cancellation,
         amount,
         cast(date_trunc($period, invoice_date) as date) as period_start
-    from summary
+    from invoice_summary
     where invoice_date >= $start
         and invoice_date < $end_excl
-        and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or country = any(cast($countries as varchar[])))
         and (not $products_only or is_product)
 ),
 
-first_lines as (
+period_invoices as (
     select
-        customer_id,
-        cast(date_trunc($period, min(invoice_date)) as date) as first_period
-    from summary
-    where customer_id is not null
-    group by customer_id
+        period_start,
+        invoice,
+        bool_or(is_cancellation) as is_cancellation,
+        sum(amount) as amount
+    from windowed
+    group by period_start, invoice
 ),
 
 per_period as (
     select
         period_start,
-        count(distinct invoice) as invoices,
-        count(distinct invoice) filter (where is_cancellation) as canceled,
-        count(distinct invoice) filter (where not is_cancellation) as not_canceled,
+        count(*) as invoices,
+        count(*) filter (where is_cancellation) as canceled,
+        count(*) filter (where not is_cancellation) as not_canceled,
         sum(amount) as sales
-    from windowed
+    from period_invoices
     group by period_start
 ),
 
@@ -63,9 +61,11 @@ customers as (
     select
         pc.period_start,
         count(*) as active_customers,
-        count(*) filter (where fl.first_period = pc.period_start) as new_customers
+        count(*) filter (
+            where cast(date_trunc($period, cf.first_line_at) as date) = pc.period_start
+        ) as new_customers
     from period_customers as pc
-    inner join first_lines as fl on pc.customer_id = fl.customer_id
+    inner join customer_first as cf on pc.customer_id = cf.customer_id
     group by pc.period_start
 ),
 

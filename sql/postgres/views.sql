@@ -1,10 +1,10 @@
 -- Push-down (lgs_core/pushdown.py): the relations sql/analytics/*.sql read, as TEMPORARY views over LGS's
 -- PostgreSQL table, so the same query files run inside PostgreSQL. Created once per session, before the
 -- session turns read-only; a temporary view lives in the session's own schema and writes nothing.
--- Grain: `lines` one row per line of the table that a sync would load; `invoice_summary` as the store's
--- (sql/store/summaries.sql, here computed on the fly: a view, not a table).
--- Placeholders (a psycopg.sql template): table, an Identifier composed with psycopg.sql.Identifier; summary,
--- the text of sql/store/summaries.sql. Comments name them without braces, as a placeholder in a comment would
+-- Grain: `lines` one row per line of the table that a sync would load; `invoice_summary` and `customer_first`
+-- as the store's (sql/store/summaries.sql, customer_first.sql; here computed on the fly: views, not tables).
+-- Placeholders (a psycopg.sql template): table, an Identifier composed with psycopg.sql.Identifier; summary
+-- and customer_first, the texts of sql/store/summaries.sql and sql/store/customer_first.sql. Comments name them without braces, as a placeholder in a comment would
 -- be filled too.
 -- The columns and flags of `lines` are derived as sql/ingest/validate.sql and sql/store/insert_lines.sql
 -- derive them from the synced text: invoice trimmed and upper-cased; is_cancellation 'C…'; is_adjustment
@@ -58,3 +58,6 @@ select * from final;
 
 create temporary view invoice_summary as
 {summary};
+
+create temporary view customer_first as
+{customer_first};

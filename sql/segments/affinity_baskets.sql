@@ -15,7 +15,7 @@ baskets as (
     semi join segment as s on l.customer_id = s.customer_id
     where l.invoice_date >= $start
         and l.invoice_date < $end_excl
-        and ($all_countries or l.country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or l.country = any(cast($countries as varchar[])))
         and l.is_product
         and not l.is_cancellation
         and not l.is_adjustment

@@ -24,7 +24,7 @@ with purchase_lines as (
     where customer_id is not null
         and invoice_date >= $start
         and invoice_date < $holdout_end
-        and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or country = any(cast($countries as varchar[])))
         and (not $products_only or is_product)
         and case
             when $classic then quantity > 0 and line_amount > 0

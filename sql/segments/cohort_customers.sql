@@ -23,7 +23,7 @@ with customer_lines as (
         end as is_purchase
     from lines
     where customer_id is not null
-        and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or country = any(cast($countries as varchar[])))
         and (not $products_only or is_product)
         and (not $classic or (quantity > 0 and line_amount > 0))
         and ($classic or is_product)

@@ -8,7 +8,7 @@ with windowed as (
     from lines
     where invoice_date >= $start
         and invoice_date < $end_excl
-        and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or country = any(cast($countries as varchar[])))
         and (not $products_only or is_product)
         and customer_id = $customer_id
 ),

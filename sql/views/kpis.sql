@@ -4,8 +4,9 @@
 -- are counts. Parameters: the window ($start, $end_excl, $countries, $all_countries, $products_only).
 -- Reads `invoice_summary` (sql/store/summaries.sql: every column the window filters on is in its grain, so
 -- its sums over a window equal the lines'): ~18 times fewer rows than `lines`.
--- A customer is new when their first line in the whole store (any date, country or product) falls in the
--- window, as in periods.sql: the window chooses whom we look at, not who is new.
+-- A customer is new when their first line in the whole store (any date, country or product; the table
+-- `customer_first`, sql/store/customer_first.sql) falls in the window, as in periods.sql: the window chooses
+-- whom we look at, not who is new. Distinct invoices are counted by grouping the rows by invoice once.
 with windowed as (
     select
         invoice,
@@ -16,17 +17,8 @@ with windowed as (
     from invoice_summary
     where invoice_date >= $start
         and invoice_date < $end_excl
-        and ($all_countries or country in (select unnest(cast($countries as varchar[]))))
+        and ($all_countries or country = any(cast($countries as varchar[])))
         and (not $products_only or is_product)
-),
-
-first_lines as (
-    select
-        customer_id,
-        min(invoice_date) as first_line_at
-    from invoice_summary
-    where customer_id is not null
-    group by customer_id
 ),
 
 window_customers as (
@@ -35,14 +27,24 @@ window_customers as (
     where customer_id is not null
 ),
 
+window_invoices as (
+    select
+        invoice,
+        bool_or(is_cancellation) as is_cancellation,
+        sum(lines) as lines,
+        sum(amount) as amount
+    from windowed
+    group by invoice
+),
+
 lines_total as (
     select
         coalesce(sum(lines), 0) as lines,
         coalesce(sum(amount), 0) as sales,
-        count(distinct invoice) as invoices,
-        count(distinct invoice) filter (where is_cancellation) as canceled,
-        count(distinct invoice) filter (where not is_cancellation) as not_canceled
-    from windowed
+        count(*) as invoices,
+        count(*) filter (where is_cancellation) as canceled,
+        count(*) filter (where not is_cancellation) as not_canceled
+    from window_invoices
 ),
 
 customers_total as (
@@ -52,7 +54,7 @@ customers_total as (
             where fl.first_line_at >= $start and fl.first_line_at < $end_excl
         ) as new_customers
     from window_customers as wc
-    inner join first_lines as fl on wc.customer_id = fl.customer_id
+    inner join customer_first as fl on wc.customer_id = fl.customer_id
 ),
 
 final as (
