@@ -1,5 +1,7 @@
 """`python -m benchmarks.scale [--rows 100000000] [--base 10000000] [--keep]`: the store at 100M lines (issue #7).
 
+`python -m benchmarks --sizes …,100000000` runs this as its 100M size (``run``), and its rows join the table.
+
 Builds the store without a Python object per line: ``--base`` demo lines (lgs_core.demo, seed 42), then
 ``scale_store`` replicates them inside DuckDB into ``rows / base`` disjoint copies, all in one transaction
 that also rebuilds the summaries. Then each analysis runs in a fresh process (``--measure NAME PATH``) and
@@ -35,6 +37,7 @@ DOCS = REPO / "docs"
 CUSTOMER_STRIDE = 100_000
 INVOICE_STRIDE = 1_000_000
 MAX_COPIES = 99
+BASE = 10_000_000  # demo lines generated before replicating (lgs_core.demo makes at most 15M)
 
 _REPLICATE = """
 insert into lines
@@ -241,7 +244,8 @@ def _write(
     lines = [
         f"# Benchmarks at {rows:,} lines",
         "",
-        f"Regenerate with `python -m benchmarks.scale --rows {rows} --base {base}` (written {stamp}).",
+        f"Regenerate with `python -m benchmarks --sizes {rows}` or `python -m benchmarks.scale --rows {rows} "
+        f"--base {base}` (written {stamp}).",
         f"Machine: {machine()}.",
         "",
         "## The store",
@@ -279,6 +283,9 @@ def _write(
             f"{r['peak_rss_mb']:,.0f} | {'yes' if met else '**no**'} |"
         )
     lines += ["", f"Peak RSS target: < {RSS_TARGET_MB:,} MB per analysis process."]
+    notes = DOCS / "benchmarks_100m_notes.md"  # measured by hand: profiles, earlier runs
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
     DOCS.mkdir(exist_ok=True)
     (DOCS / "benchmarks_100m.md").write_text("\n".join(lines) + "\n")
     (OUT / f"scale_{rows}.json").write_text(
@@ -286,10 +293,39 @@ def _write(
     )
 
 
+def run(rows: int, base: int, repeat: int, keep: bool = False) -> dict[str, object]:
+    """Build the store of ``rows`` lines (``base`` demo lines replicated), measure every analysis in a fresh
+    process, write docs/benchmarks_100m.md; return ``{"build", "facts", "results"}`` (the suite's rows)."""
+    if rows % base:
+        raise SystemExit("--rows must be a multiple of --base")
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"scale_{rows}.duckdb"
+    try:
+        command = [sys.executable, "-m", "benchmarks.scale", "--build", str(path)]
+        command += ["--rows", str(rows), "--base", str(base)]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"building the store failed:\n{done.stderr[-2000:]}")
+        build = json.loads(done.stdout.strip().splitlines()[-1])
+        facts = build.pop("facts")
+        print(f"built {rows:,} lines: {build}", flush=True)
+        print(f"store: {facts}", flush=True)
+        results = {}
+        for name in _analyses():
+            results[name] = _run_measure(name, path, repeat)
+            print(f"{name:<28} {results[name]}", flush=True)
+        _write(build, facts, results, rows, base)
+        return {"build": build, "facts": facts, "results": results}
+    finally:
+        if not keep:
+            path.unlink(missing_ok=True)
+            Path(str(path) + ".wal").unlink(missing_ok=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale")
     parser.add_argument("--rows", type=int, default=100_000_000)
-    parser.add_argument("--base", type=int, default=10_000_000, help="demo lines generated, then replicated")
+    parser.add_argument("--base", type=int, default=BASE, help="demo lines generated, then replicated")
     parser.add_argument(
         "--repeat", type=int, default=3, help="warm runs per analysis; the median is reported"
     )
@@ -299,46 +335,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.measure:
         _measure(args.measure[0], Path(args.measure[1]), args.repeat)
-        return
-    if args.build:
+    elif args.build:
         _build(Path(args.build), args.rows, args.base)
-        return
-    if args.rows % args.base:
-        raise SystemExit("--rows must be a multiple of --base")
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"scale_{args.rows}.duckdb"
-    try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks.scale",
-                "--build",
-                str(path),
-                "--rows",
-                str(args.rows),
-                "--base",
-                str(args.base),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"building the store failed:\n{done.stderr[-2000:]}")
-        build = json.loads(done.stdout.strip().splitlines()[-1])
-        facts = build.pop("facts")
-        print(f"built {args.rows:,} lines: {build}", flush=True)
-        print(f"store: {facts}", flush=True)
-        results = {}
-        for name in _analyses():
-            results[name] = _run_measure(name, path, args.repeat)
-            print(f"{name:<28} {results[name]}", flush=True)
-        _write(build, facts, results, args.rows, args.base)
-    finally:
-        if not args.keep:
-            path.unlink(missing_ok=True)
-            Path(str(path) + ".wal").unlink(missing_ok=True)
+    else:
+        run(args.rows, args.base, args.repeat, args.keep)
 
 
 if __name__ == "__main__":

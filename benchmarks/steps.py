@@ -338,7 +338,7 @@ def _bench_dsn(rows: int) -> str:
     return dsn
 
 
-@step("PostgreSQL full sync into a new store", "postgres", max_rows=1_000_000)
+@step("PostgreSQL full sync into a new store", "postgres", max_rows=10_000_000)
 def _pg_full(rows: int) -> dict[str, float]:
     import time
 
@@ -353,7 +353,7 @@ def _pg_full(rows: int) -> dict[str, float]:
     return {"seconds": seconds}
 
 
-@step("PostgreSQL incremental sync of 10k new lines", "postgres", max_rows=1_000_000)
+@step("PostgreSQL incremental sync of 10k new lines", "postgres", max_rows=10_000_000)
 def _pg_incremental(rows: int) -> dict[str, float]:
     import shutil
     import time

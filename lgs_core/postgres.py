@@ -577,6 +577,22 @@ class _Tally:
             self.reasons[reason] = self.reasons.get(reason, 0) + count
 
 
+def _validate_outside(
+    scratch: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, raw: pl.DataFrame
+) -> None:
+    """Validate one chunk in ``scratch`` (an in-memory DuckDB, autocommit) and show it to the store's
+    connection as the view ``validated``, which ``ingest.write_validated`` reads.
+
+    Validating inside the store's one transaction kept every chunk's replaced temp table until the commit
+    (DuckDB frees a replaced table's data when its transaction ends): a full sync's memory grew by ~300 MB
+    per million lines (3.7 GB at 10M). Here each chunk's table is freed when the next replaces it, and the
+    store holds only the chunk's Arrow copy while it is written.
+    """
+    ingest.validate(scratch, raw)
+    con.register("validated_chunk", scratch.sql("select * from validated").to_arrow_table())
+    con.execute("create or replace temp view validated as select * from validated_chunk")
+
+
 def sync(
     dsn: str,
     db: str | os.PathLike[str] | None = None,
@@ -599,7 +615,7 @@ def sync(
         progress(0.0, f"connecting to {describe(dsn)}")
     with _pg_errors(dsn, table, sync=True):
         conn = _connect(dsn, read_only=True, purpose="sync")
-    with conn:
+    with conn, duckdb.connect() as scratch:
         con = store.connect(db)
         try:
             with store.transaction(con):
@@ -625,7 +641,7 @@ def sync(
                         chunks = _Prefetch(_copy_chunks(copy, chunk_rows))
                         try:
                             for data, lines in chunks:
-                                ingest.validate(con, _parse_chunk(data, tally.read + 1))
+                                _validate_outside(scratch, con, _parse_chunk(data, tally.read + 1))
                                 tally.add(lines, *ingest.write_validated(con, load_id, source))
                                 if progress:
                                     done = tally.read / max(tally.expected, tally.read, 1)
@@ -650,7 +666,8 @@ def sync(
                     rows_quarantined=tally.quarantined,
                 )
                 store.refresh_summaries(con)
-            con.execute("drop table if exists validated")
+            con.execute("drop view if exists validated")
+            con.unregister("validated_chunk")
         finally:
             con.close()
     if progress:

@@ -292,11 +292,22 @@ def read_summaries(con: duckdb.DuckDBPyConnection) -> None:
     current, else temporary views that compute them from the lines (a store written before these summaries
     existed, or lines written without a refresh): slower, never wrong. A temporary view shadows the table on
     this connection only, and works read-only. Call before a query that reads a summary.
+
+    One query asks both whether the summaries are current and which temporary views are in place, so the
+    usual call (current, no view to drop) costs one small query and no DDL.
     """
-    if summaries_are_current(con):
+    current, shadowed = con.execute(
+        """
+        select
+            (select value from store_meta where key = $key) = cast((select count(*) from lines) as varchar),
+            (select count(*) from duckdb_views() where temporary and view_name in ($first, $second))
+        """,
+        {"key": SUMMARY_KEY, "first": SUMMARY_TABLES[0], "second": SUMMARY_TABLES[1]},
+    ).fetchall()[0]
+    if current and shadowed:
         for name in SUMMARY_TABLES:
             con.execute(f"drop view if exists temp.main.{name}")
-    else:
+    elif not current:
         for name in SUMMARY_TABLES:
             con.execute(f"create or replace temp view {name} as {summary_sql(name)}")
 
