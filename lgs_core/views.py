@@ -649,8 +649,11 @@ class Segments:
         )
 
     def customer_table(self, chosen: Sequence[str]) -> pl.DataFrame:
-        """``customers_of(chosen)`` as the page shows it (monetary as float pounds)."""
-        return self.customers_of(chosen).with_columns(pl.col("monetary").cast(pl.Float64))
+        """``customers_of(chosen)`` as the page shows it (monetary as float pounds). The FM score only when the
+        segment map reads it (rfm11): beside classic10 it decides nothing and would only puzzle. Exports keep
+        every column (EXPORT_COLUMNS)."""
+        table = self.customers_of(chosen).with_columns(pl.col("monetary").cast(pl.Float64))
+        return table if self.result.segment_map.axis == "fm" else table.drop("fm")
 
     def default_segments(self) -> list[str]:
         """What the customer list starts with: Champions when the map has them, else its first segment

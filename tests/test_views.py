@@ -269,6 +269,16 @@ def test_customers_of_the_chosen_segments(con: duckdb.DuckDBPyConnection, chosen
     assert table.columns == list(views.EXPORT_COLUMNS)
 
 
+@pytest.mark.parametrize(("segment_map", "shows_fm"), [("classic10", False), ("rfm11", True)])
+def test_the_page_shows_the_fm_score_only_where_the_map_reads_it(
+    con: duckdb.DuckDBPyConnection, segment_map: str, shows_fm: bool
+) -> None:
+    result = views.segments(con, Window(), rfm.RfmParams(segment_map=segment_map))
+    chosen = result.default_segments()
+    assert ("fm" in result.customer_table(chosen).columns) is shows_fm
+    assert "fm" in views.segment_csv(result, chosen).decode().splitlines()[0].split(",")
+
+
 def test_csv_export_holds_exactly_the_chosen_segments(con: duckdb.DuckDBPyConnection) -> None:
     result = views.segments(con, Window(date(2011, 1, 1), date(2011, 12, 9)))
     chosen = ["Champions", "Loyal Customers"]
