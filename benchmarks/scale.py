@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.step import peak_rss_mb
 from lgs_core import store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -137,7 +137,7 @@ RSS_TARGET_MB = 8 * 1024
 
 def _measure(name: str, path: Path, repeats: int) -> None:
     """In this (fresh) process: open the store, run ``name`` once cold and ``repeats`` times warm; print JSON."""
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = peak_rss_mb()
     call = _analyses()[name]
     con = store.connect(path, read_only=True)
     try:
@@ -151,14 +151,14 @@ def _measure(name: str, path: Path, repeats: int) -> None:
             warm.append(time.perf_counter() - started)
     finally:
         con.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     print(
         json.dumps(
             {
                 "first_seconds": first,
                 "seconds": statistics.median(warm) if warm else first,
-                "peak_rss_mb": peak / 1024,
-                "baseline_rss_mb": baseline / 1024,
+                "peak_rss_mb": peak,
+                "baseline_rss_mb": baseline,
             }
         )
     )
@@ -198,10 +198,9 @@ def _build(path: Path, rows: int, base: int) -> dict[str, float]:
         "demo_seconds": demo_seconds,
         "scale_seconds": scale_seconds,
         "seconds": demo_seconds + scale_seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
-    # The facts after the peak is taken, and here rather than in the parent: a child starts with its parent's
-    # ru_maxrss on Linux, so a parent that had scanned the store would raise every measured peak's floor.
+    # The facts after the peak is taken: scanning the store for them would raise it.
     print(json.dumps({**result, "facts": _store_facts(path)}))
     return result
 

@@ -419,28 +419,53 @@ def sync_source(dsn: str, table: str) -> str:
     return f"{describe(dsn)}, table {table}"
 
 
-def _plan(con: duckdb.DuckDBPyConnection, source: str, full: bool) -> tuple[str, datetime | None, list[str]]:
-    """(mode, watermark, notes): incremental from the last sync of this table when the store holds only it."""
+@dataclass(frozen=True)
+class _Plan:
+    mode: str  # full | incremental
+    watermark: datetime | None  # incremental: read lines newer than this
+    notes: list[str]
+    synced: int = 0  # incremental: lines the earlier syncs read dated at or before the watermark
+
+
+def _plan(con: duckdb.DuckDBPyConnection, source: str, full: bool) -> _Plan:
+    """Incremental from the last sync of this table when the store holds only it; else full."""
     if full:
-        return "full", None, []
+        return _Plan("full", None, [])
     loads = con.sql(read_sql("postgres/current_loads.sql")).fetchall()
     if not loads:
-        return "full", None, ["no previous sync of this table: full sync"]
+        return _Plan("full", None, ["no previous sync of this table: full sync"])
     others = sorted(
         {f"{kind} {src}" for kind, src, _watermark in loads if (kind, src) != ("postgres", source)}
     )
     if others:
-        return (
-            "full",
-            None,
-            [
-                "the store held "
-                + "; ".join(others)
-                + ", not only this table: did a full sync instead (replaced the data set)"
-            ],
+        note = (
+            "the store held "
+            + "; ".join(others)
+            + ", not only this table: did a full sync instead (replaced the "
+            "data set)"
         )
+        return _Plan("full", None, [note])
     watermark = loads[-1][2]
-    return "incremental", watermark, []
+    synced = store.scalar(con, read_sql("postgres/synced_lines.sql"), {"watermark": watermark})
+    return _Plan("incremental", watermark, [], synced=int(synced))  # type: ignore[call-overload]
+
+
+def _behind_watermark(plan: _Plan, older: int) -> _Plan:
+    """The plan after counting the table's lines dated at or before the watermark: an incremental sync reads
+    only newer lines, so when the table holds more or fewer older lines than the earlier syncs read (a line
+    inserted late with an older date, or deleted), only a full sync makes the store equal the table again."""
+    if plan.mode != "incremental" or older == plan.synced:
+        return plan
+    stamp = f"{plan.watermark:%Y-%m-%d %H:%M}" if plan.watermark else "?"
+    note = (
+        f"the table holds {older:,} lines dated up to the last sync's newest ({stamp}) but the earlier syncs "
+        f"read {plan.synced:,}: lines were added or removed behind it, so this was a full sync"
+    )
+    return _Plan("full", None, [*plan.notes, note])
+
+
+def _watermark_param(plan: _Plan) -> dict[str, str | None]:
+    return {"watermark": plan.watermark.isoformat(sep=" ") if plan.watermark else None}
 
 
 def _copy_chunks(copy: psycopg.Copy, chunk_rows: int) -> Iterator[tuple[bytes, int]]:
@@ -621,14 +646,16 @@ def sync(
             with store.transaction(con):
                 with _pg_errors(dsn, table, sync=True), conn.transaction():
                     columns, invoice_date, ignored = _select_columns(conn, table)
-                    mode, watermark, notes = _plan(con, source, full)
-                    params = {"watermark": watermark.isoformat(sep=" ") if watermark else None}
-                    tally = _Tally()
+                    plan = _plan(con, source, full)
+                    count_new = _query("count_new.sql", table=ident, invoice_date=invoice_date)
                     with psycopg.ClientCursor(conn) as counter:
-                        counter.execute(
-                            _query("count_new.sql", table=ident, invoice_date=invoice_date), params
-                        )
-                        tally.expected = int(counter.fetchall()[0][0])
+                        counter.execute(count_new, _watermark_param(plan))
+                        new_lines, older = (int(n) for n in counter.fetchall()[0])
+                    plan = _behind_watermark(plan, older)
+                    mode, notes = plan.mode, plan.notes
+                    params = _watermark_param(plan)
+                    tally = _Tally()
+                    tally.expected = new_lines if mode == "incremental" else new_lines + older
                     if progress:
                         progress(0.05, f"reading {tally.expected:,} lines ({mode} sync)")
                     load_id = store.next_load_id(con)
