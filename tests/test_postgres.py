@@ -363,7 +363,9 @@ def test_a_line_added_behind_the_watermark_is_not_lost(pg_db: str, rows_csv: Pat
     assert (third.mode, third.rows_read) == ("incremental", 0)
 
 
-def test_a_line_deleted_from_the_table_goes_from_the_store(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:
+def test_a_line_deleted_from_the_table_goes_from_the_store(
+    pg_db: str, rows_csv: Path, tmp_path: Path
+) -> None:
     postgres.pg_load(rows_csv, pg_db)
     db = tmp_path / "store.duckdb"
     postgres.sync(pg_db, db)
@@ -374,7 +376,9 @@ def test_a_line_deleted_from_the_table_goes_from_the_store(pg_db: str, rows_csv:
     assert query(db, "select count(*) from lines") == [(left,)]
 
 
-def test_a_quarantined_newest_line_does_not_force_full_syncs(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:
+def test_a_quarantined_newest_line_does_not_force_full_syncs(
+    pg_db: str, rows_csv: Path, tmp_path: Path
+) -> None:
     postgres.pg_load(rows_csv, pg_db)
     db = tmp_path / "store.duckdb"
     first = postgres.sync(pg_db, db)
