@@ -118,6 +118,29 @@ def table(rows_out: list[dict[str, object]]) -> list[str]:
     return lines
 
 
+def _previous() -> dict[str, object]:
+    path = DOCS / "benchmarks.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def previous_command() -> str:
+    return str(_previous().get("command", "python -m benchmarks --sizes 1000000,10000000,100000000"))
+
+
+def merged(new_rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The last written table's rows with ``new_rows`` in place of the rows of the same (step, lines); a new
+    row (a step added since) goes after the last row of its group at its size, else at the end."""
+    rows: list[dict[str, object]] = list(_previous().get("results", []))  # type: ignore[call-overload]
+    for new in new_rows:
+        same = [i for i, r in enumerate(rows) if (r["step"], r["rows"]) == (new["step"], new["rows"])]
+        if same:
+            rows[same[0]] = new
+            continue
+        group = [i for i, r in enumerate(rows) if (r["group"], r["rows"]) == (new["group"], new["rows"])]
+        rows.insert(group[-1] + 1 if group else len(rows), new)
+    return rows
+
+
 def main() -> None:
     from lgs_core.demo import MAX_ROWS as DEMO_MAX_ROWS
 
@@ -170,12 +193,15 @@ def main() -> None:
         return
     DOCS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+    command = "python -m benchmarks --quick" if args.quick else f"python -m benchmarks --sizes {args.sizes}"
+    if args.only:  # a partial run replaces its own rows in the last full table and keeps the rest
+        rows_out, command = merged(rows_out), previous_command()
+        stamp += f", rows of steps matching {args.only!r} from a later partial run"
     for r in rows_out:
         r["target"], r["met"] = verdict(r)
     (DOCS / "benchmarks.json").write_text(
-        json.dumps({"machine": machine(), "when": stamp, "results": rows_out}, indent=2)
+        json.dumps({"machine": machine(), "when": stamp, "command": command, "results": rows_out}, indent=2)
     )
-    command = "python -m benchmarks --quick" if args.quick else f"python -m benchmarks --sizes {args.sizes}"
     lines = [
         "# Benchmarks",
         "",

@@ -3,6 +3,11 @@ pandas ratio, as docs/benchmarks.md shows them."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from benchmarks.__main__ import add_pandas_ratio, table
 from benchmarks.targets import verdict
 
@@ -40,3 +45,30 @@ def test_the_pandas_ratio_is_a_column_judged_against_30x() -> None:
     rendered = table(rows)
     assert "| 7.5× | ≥ 30× pandas (#3) | **no** |" in rendered[2]
     assert "| 1.0× |  |  |" in rendered[3]
+
+
+def test_a_partial_run_replaces_its_rows_and_keeps_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import benchmarks.__main__ as suite
+
+    earlier = [
+        _row("engine", "monthly (classic)", 1_000_000, 0.030),
+        _row("pages", "Orders: one filter change", 1_000_000, 0.05, p95=0.08),
+        _row("engine", "monthly (classic)", 10_000_000, 0.2),
+    ]
+    (tmp_path / "benchmarks.json").write_text(
+        json.dumps({"command": "python -m benchmarks --sizes 1000000,10000000", "results": earlier})
+    )
+    monkeypatch.setattr(suite, "DOCS", tmp_path)
+    again = _row("pages", "Orders: one filter change", 1_000_000, 0.04, p95=0.06)
+    added = _row("pages", "Deeper segments, cohorts tab: one filter change", 1_000_000, 0.03, p95=0.05)
+    rows = suite.merged([again, added])
+    assert [(r["step"], r["rows"]) for r in rows] == [
+        ("monthly (classic)", 1_000_000),
+        ("Orders: one filter change", 1_000_000),
+        ("Deeper segments, cohorts tab: one filter change", 1_000_000),
+        ("monthly (classic)", 10_000_000),
+    ]
+    assert rows[1]["p95"] == 0.06
+    assert suite.previous_command() == "python -m benchmarks --sizes 1000000,10000000"
