@@ -488,6 +488,7 @@ def load_file(
                 todo="nothing to do; to reload it, load without --append (replaces the data set)",
             )
         with store.transaction(con):
+            summaries_current = store.summaries_are_current(con)  # before this load's lines arrive
             validate(con, frame)
             load_id = store.next_load_id(con)
             if not append:
@@ -506,7 +507,7 @@ def load_file(
                 rows_loaded=loaded,
                 rows_quarantined=quarantined,
             )
-            store.refresh_summaries(con)
+            store.refresh_summaries(con, load_id if append and summaries_current else None)
         con.execute("drop table if exists validated")
     finally:
         con.close()

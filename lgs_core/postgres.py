@@ -646,6 +646,7 @@ def sync(
             with store.transaction(con):
                 with _pg_errors(dsn, table, sync=True), conn.transaction():
                     columns, invoice_date, ignored = _select_columns(conn, table)
+                    summaries_current = store.summaries_are_current(con)  # before new lines arrive
                     plan = _plan(con, source, full)
                     count_new = _query("count_new.sql", table=ident, invoice_date=invoice_date)
                     with psycopg.ClientCursor(conn) as counter:
@@ -692,7 +693,7 @@ def sync(
                     rows_loaded=tally.loaded,
                     rows_quarantined=tally.quarantined,
                 )
-                store.refresh_summaries(con)
+                store.refresh_summaries(con, load_id if mode == "incremental" and summaries_current else None)
             con.execute("drop view if exists validated")
             con.unregister("validated_chunk")
         finally:

@@ -260,21 +260,50 @@ def summary_sql(name: str) -> str:
     return read_sql(_SUMMARY_SQL[name])
 
 
-def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the summary tables (``invoice_summary``, ``customer_first``) from ``lines``; mark them current.
+def refresh_summaries(con: duckdb.DuckDBPyConnection, added_load: int | None = None) -> None:
+    """Bring the summary tables (``invoice_summary``, ``customer_first``) up to the lines; mark them current.
 
     Call at the end of every transaction that changes the lines (load, demo generation, sync), inside it:
-    the summaries then change with the lines, or not at all.
+    the summaries then change with the lines, or not at all. ``added_load``: the transaction only added
+    the lines of this load, and the summaries were current before it (``summaries_are_current`` asked
+    first): then only the invoices and customers of the new lines are recomputed, all their lines included,
+    so an incremental sync of 10k lines does not rebuild a summary of millions. Otherwise both are rebuilt.
     """
-    for name in SUMMARY_TABLES:
-        con.execute(
-            f"create or replace table {name} as select * from ({summary_sql(name)}) as summary "
-            f"order by {_SUMMARY_ORDER[name]}"
-        )
+    if added_load is None:
+        for name in SUMMARY_TABLES:
+            con.execute(
+                f"create or replace table {name} as select * from ({summary_sql(name)}) as summary "
+                f"order by {_SUMMARY_ORDER[name]}"
+            )
+    else:
+        _refresh_touched(con, added_load)
     con.execute(
         "insert or replace into store_meta select $key, cast(count(*) as varchar) from lines",
         {"key": SUMMARY_KEY},
     )
+
+
+# Each summary's key column, and its query restricted to the lines holding a key the new load touched:
+# a CTE named `lines` shadows the table inside the query (sql/store/*.sql read `lines` and start `with`).
+_SUMMARY_KEY_COLUMN = {"invoice_summary": "invoice", "customer_first": "customer_id"}
+
+
+def _refresh_touched(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    for name in SUMMARY_TABLES:
+        key = _SUMMARY_KEY_COLUMN[name]
+        touched = f"select distinct {key} from main.lines where load_id = $load_id and {key} is not null"
+        query = summary_sql(name)
+        start = query.index("\nwith ") + len("\nwith ")
+        restricted = (
+            query[:start]
+            + f"lines as (select * from main.lines where {key} in ({touched})),\n"
+            + query[start:]
+        )
+        con.execute(f"delete from {name} where {key} in ({touched})", {"load_id": load_id})
+        con.execute(
+            f"insert into {name} select * from ({restricted}) as summary order by {_SUMMARY_ORDER[name]}",
+            {"load_id": load_id},
+        )
 
 
 def summaries_are_current(con: duckdb.DuckDBPyConnection) -> bool:

@@ -78,3 +78,13 @@ GOOD_ROWS = [
     ["A563185", "B", "Adjust bad debt", "1", "2011-08-12 14:50:00", "11062.06", "", "United Kingdom"],
     ["536370", "POST", "POSTAGE", "3", "2010-12-01 08:45:00", "18", "12583.0", "France"],
 ]
+
+
+def assert_summaries_equal_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """The store's summary tables hold exactly what rebuilding them from its lines would (row order aside),
+    and are marked current."""
+    assert store.summaries_are_current(con)
+    for name in store.SUMMARY_TABLES:
+        held = con.sql(f"select * from main.{name} order by all").fetchall()
+        rebuilt = con.sql(f"select * from ({store.summary_sql(name)}) order by all").fetchall()
+        assert held == rebuilt, name

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import psycopg
 import pytest
-from helpers import GOOD_ROWS
+from helpers import GOOD_ROWS, assert_summaries_equal_a_rebuild
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -334,6 +334,8 @@ def test_incremental_sync_loads_only_the_newer_lines(pg_db: str, rows_csv: Path,
     assert query(
         db, "select count(*), count(*) filter (where load_id = $id) from lines", {"id": second.load_id}
     ) == [(len(ROWS) + 100, 100)]
+    with duckdb.connect(str(db), read_only=True) as con:  # refreshed for the new lines only, yet complete
+        assert_summaries_equal_a_rebuild(con)
 
     third = postgres.sync(pg_db, db)
     assert (third.mode, third.rows_read, third.rows_loaded) == ("incremental", 0, 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from helpers import Line, make_store
+from helpers import Line, assert_summaries_equal_a_rebuild, make_store
 from polars.testing import assert_frame_equal
 
 from lgs_core import analytics, rfm, store
@@ -402,3 +403,48 @@ def test_a_store_from_before_customer_first_is_read_exactly(tmp_path: Path) -> N
     with store.connect(db, read_only=True) as old:
         assert not store.summaries_are_current(old)
         assert_frame_equal(analytics.monthly(old, Window()), expected)
+
+
+def test_an_append_refreshes_only_what_it_touched_and_equals_a_rebuild(
+    sample_csv: Path, tmp_path: Path
+) -> None:
+    """An append recomputes only the invoices and customers of its lines (their other lines included): a line
+    joining an invoice already in the store, a customer whose first line moves earlier, a new customer."""
+    db = tmp_path / "s.duckdb"
+    load_file(sample_csv, db=db)
+    with store.connect(db, read_only=True) as con:
+        invoice, at, customer, country = con.sql(
+            "select invoice, invoice_date, customer_id, country from lines "
+            "where customer_id is not null and not is_cancellation order by invoice_date desc limit 1"
+        ).fetchall()[0]
+        old_customer = con.sql(
+            "select customer_id from customer_first order by first_line_at desc limit 1"
+        ).fetchall()
+        before = con.sql(
+            "select amount from invoice_summary where invoice = $i and is_product", params={"i": invoice}
+        ).fetchall()
+    extra = tmp_path / "extra.csv"
+    pl.DataFrame(
+        {
+            "Invoice": [invoice, "999001", "999002"],
+            "StockCode": ["22111", "22112", "22113"],
+            "Description": ["JOINS AN INVOICE", "EARLIER FIRST LINE", "NEW CUSTOMER"],
+            "Quantity": [2, 1, 3],
+            "InvoiceDate": [f"{at:%Y-%m-%d %H:%M:%S}", "2009-01-05 10:00:00", "2009-01-06 11:00:00"],
+            "Price": ["1.50", "2.00", "0.50"],
+            "Customer ID": [float(customer), float(old_customer[0][0]), 99999.0],
+            "Country": [country, "France", "Spain"],
+        }
+    ).write_csv(extra)
+    load_file(extra, db=db, append=True)
+    with store.connect(db, read_only=True) as con:
+        assert_summaries_equal_a_rebuild(con)
+        after = con.sql(
+            "select amount from invoice_summary where invoice = $i and is_product", params={"i": invoice}
+        ).fetchall()
+        assert after[0][0] == before[0][0] + Decimal("3.00")
+        first = con.sql(
+            "select first_line_at from customer_first where customer_id in ($a, 99999) order by customer_id",
+            params={"a": old_customer[0][0]},
+        ).fetchall()
+        assert first == [(datetime(2009, 1, 5, 10, 0),), (datetime(2009, 1, 6, 11, 0),)]
