@@ -381,6 +381,10 @@ def pg_load(
                 if progress:
                     done = min(offset + _PG_LOAD_ROWS_PER_WRITE, good.height)
                     progress(0.5 + 0.5 * done / max(good.height, 1), f"copied {done:,} lines")
+        # Fresh statistics, as a DBA runs after a bulk load: without them (autovacuum off, or not yet run)
+        # the planner guesses a third of the table newer than a sync's watermark and scans all of it
+        # instead of reading the invoice_date index (an incremental sync at 10M lines: 0.75 s for 10k lines).
+        conn.execute(sql.SQL("analyze {table}").format(table=ident))
     if progress:
         progress(1.0, "done")
     quarantined = sum(reasons.values())

@@ -265,6 +265,8 @@ def test_pg_load_creates_the_table_a_dba_would_type_and_keeps_tenth_pennies(
     assert pg_run(pg_db, "select count(*) from retail") == [(14,)]
     postgres.pg_load(path, pg_db, replace=True)
     assert pg_run(pg_db, "select count(*) from retail") == [(7,)]
+    # analysed after the load (reltuples is -1 until then), so a sync's watermark query reads the index
+    assert pg_run(pg_db, "select reltuples from pg_class where relname = 'retail'") == [(7.0,)]
 
 
 def test_pg_load_into_a_table_with_a_renamed_column_names_it_and_adds_nothing(
