@@ -211,6 +211,45 @@ def test_sample_contracts(sample: duckdb.DuckDBPyConnection, segment: str) -> No
     assert (mirror["lift"] - mirror["mirror_lift"]).abs().max() < 1e-12 if mirror.height else True
 
 
+@pytest.mark.parametrize(
+    "window",
+    [Window(), Window(date(2011, 1, 1), date(2011, 6, 30), ("United Kingdom", "France"))],
+    ids=lambda w: w.label,
+)
+def test_sample_products_equal_counting_the_lines(sample: duckdb.DuckDBPyConnection, window: Window) -> None:
+    """Each product's customers, invoices and revenue, counted from the purchase lines in Polars."""
+    result = affinity.affinity(
+        sample, window, "Champions", options=affinity.AffinityOptions(top_products=10_000)
+    )
+    members = rfm.rfm(sample, window).customers.filter(pl.col("segment") == "Champions")["customer_id"]
+    w = window.params(sample)
+    lines = sample.sql(
+        "select * from lines where customer_id is not null and is_product and not is_cancellation "
+        "and not is_adjustment and quantity > 0 and invoice_date >= $start and invoice_date < $end_excl "
+        "and ($all_countries or country = any(cast($countries as varchar[])))",
+        params={k: w[k] for k in ("start", "end_excl", "all_countries", "countries")},
+    ).pl()
+    in_segment = pl.col("customer_id").is_in(members.implode())
+    expected = (
+        lines.group_by("stock_code")
+        .agg(
+            pl.col("customer_id").filter(in_segment).n_unique().alias("segment_customers"),
+            pl.col("customer_id").n_unique().alias("all_customers"),
+            pl.col("invoice").filter(in_segment).n_unique().alias("segment_invoices"),
+            pl.col("line_amount").filter(in_segment).sum().alias("segment_revenue"),
+        )
+        .filter(pl.col("segment_customers") > 0)
+        .sort("stock_code")
+    )
+    got = result.products.select(expected.columns).sort("stock_code")
+    assert got.height == expected.height > 50
+    assert got.drop("segment_revenue").rows() == expected.drop("segment_revenue").rows()
+    assert (
+        got["segment_revenue"].cast(pl.Decimal(38, 3)).to_list()
+        == expected["segment_revenue"].cast(pl.Decimal(38, 3)).to_list()
+    )
+
+
 # --- 1M lines ---------------------------------------------------------------------------------------------
 
 
