@@ -194,19 +194,32 @@ def main() -> None:
     DOCS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
     command = "python -m benchmarks --quick" if args.quick else f"python -m benchmarks --sizes {args.sizes}"
+    partials: list[str] = []
     if args.only:  # a partial run replaces its own rows in the last full table and keeps the rest
+        previous = _previous()
         rows_out, command = merged(rows_out), previous_command()
-        stamp += f", rows of steps matching {args.only!r} from a later partial run"
+        partials = [*previous.get("partials", []), f"steps matching {args.only!r} at {stamp}"]  # type: ignore[list-item]
+        stamp = str(previous.get("when", stamp))
     for r in rows_out:
         r["target"], r["met"] = verdict(r)
     (DOCS / "benchmarks.json").write_text(
-        json.dumps({"machine": machine(), "when": stamp, "command": command, "results": rows_out}, indent=2)
+        json.dumps(
+            {
+                "machine": machine(),
+                "when": stamp,
+                "partials": partials,
+                "command": command,
+                "results": rows_out,
+            },
+            indent=2,
+        )
     )
     lines = [
         "# Benchmarks",
         "",
         f"Regenerate with `{command}` (this table was written {stamp}; load average before the run: "
-        f"{LOAD_BEFORE}).",
+        f"{LOAD_BEFORE})."
+        + (f" Re-measured later with `--only`: {'; '.join(partials)}." if partials else ""),
         f"Machine: {machine()}.",
         "Each step runs in a fresh process; wall time is the median of the runs; peak RSS is the process's maximum",
         "resident set (interpreter and imports included). Engine and page steps time warm repeats on an open store",
