@@ -156,7 +156,15 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only steps whose name contains this")
     parser.add_argument("--repeat", type=int, default=3, help="runs per step; the median is reported")
     parser.add_argument("--no-write", action="store_true", help="print, but do not rewrite docs/benchmarks.*")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: rewrite docs/benchmarks.md from docs/benchmarks.json and the notes",
+    )
     args = parser.parse_args()
+    if args.render:
+        write_markdown(_previous())
+        return
     sizes = [100_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     repeat = 1 if args.quick else args.repeat
     rows_out: list[dict[str, object]] = []
@@ -194,33 +202,39 @@ def main() -> None:
     DOCS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
     command = "python -m benchmarks --quick" if args.quick else f"python -m benchmarks --sizes {args.sizes}"
-    partials: list[str] = []
+    data: dict[str, object] = {
+        "machine": machine(),
+        "when": stamp,
+        "load_before": LOAD_BEFORE,
+        "partials": [],
+        "command": command,
+    }
     if args.only:  # a partial run replaces its own rows in the last full table and keeps the rest
         previous = _previous()
-        rows_out, command = merged(rows_out), previous_command()
-        partials = [*previous.get("partials", []), f"steps matching {args.only!r} at {stamp}"]  # type: ignore[list-item]
-        stamp = str(previous.get("when", stamp))
+        rows_out = merged(rows_out)
+        data = {
+            **data,
+            **{k: previous[k] for k in ("machine", "when", "load_before", "command") if k in previous},
+            "partials": [*previous.get("partials", []), f"steps matching {args.only!r} at {stamp}"],  # type: ignore[list-item]
+        }
     for r in rows_out:
         r["target"], r["met"] = verdict(r)
-    (DOCS / "benchmarks.json").write_text(
-        json.dumps(
-            {
-                "machine": machine(),
-                "when": stamp,
-                "partials": partials,
-                "command": command,
-                "results": rows_out,
-            },
-            indent=2,
-        )
-    )
+    data["results"] = rows_out
+    (DOCS / "benchmarks.json").write_text(json.dumps(data, indent=2))
+    write_markdown(data)
+
+
+def write_markdown(data: dict[str, object]) -> None:
+    """docs/benchmarks.md from what docs/benchmarks.json holds, with docs/benchmarks_notes.md under the table."""
+    rows_out: list[dict[str, object]] = data["results"]  # type: ignore[assignment]
+    partials: list[str] = data.get("partials") or []  # type: ignore[assignment]
     lines = [
         "# Benchmarks",
         "",
-        f"Regenerate with `{command}` (this table was written {stamp}; load average before the run: "
-        f"{LOAD_BEFORE})."
+        f"Regenerate with `{data['command']}` (this table was written {data['when']}; load average before the "
+        f"run: {data.get('load_before', '?')})."
         + (f" Re-measured later with `--only`: {'; '.join(partials)}." if partials else ""),
-        f"Machine: {machine()}.",
+        f"Machine: {data['machine']}.",
         "Each step runs in a fresh process; wall time is the median of the runs; peak RSS is the process's maximum",
         "resident set (interpreter and imports included). Engine and page steps time warm repeats on an open store",
         "(median, and p95 over the repeats). At 100M lines (the scale group, [benchmarks_100m.md](benchmarks_100m.md))",
