@@ -3,8 +3,9 @@
 The sync streams ``COPY (select ...) TO STDOUT`` as CSV in chunks of ``chunk_rows`` lines; each chunk is parsed
 as text by Polars and goes through the same validation and quarantine as a file (``ingest.validate`` and
 ``ingest.write_validated``), all inside one store transaction: a sync that fails halfway leaves the store as
-it was. Incremental by default: only lines newer than the store's watermark (the newest invoice_date of the
-last sync of this table); the first sync, ``full=True``, or a store holding another source replaces the
+it was. Incremental by default: only lines newer than the store's watermark (the newest invoice_date the
+last sync of this table read, loaded or quarantined), after checking that the table still holds, up to the
+watermark, the lines the store read (else a full sync, with a note); the first sync, ``full=True``, or a store holding another source replaces the
 data set.
 
 Where the server is: ``--dsn``, else env ``LGS_PG_DSN``, else the ``[postgres]`` section of

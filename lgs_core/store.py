@@ -357,13 +357,20 @@ def log_load(
     rows_loaded: int,
     rows_quarantined: int,
 ) -> datetime:
-    """Record a load in ``load_log``; the watermark is the newest invoice_date now in the store."""
+    """Record a load in ``load_log``. Its watermark (where the next incremental sync resumes) is the newest
+    invoice_date the store has read: of its lines, or of a quarantined line whose date text is a timestamp
+    (a sync's always is), so a refused line is not read, and refused, again by every later sync.
+    """
     loaded_at = datetime.now().replace(microsecond=0)
     con.execute(
         """
         insert into load_log
         select $load_id, $kind, $source, $fingerprint, $mode, $loaded_at,
-               $rows_read, $rows_loaded, $rows_quarantined, (select max(invoice_date) from lines)
+               $rows_read, $rows_loaded, $rows_quarantined,
+               greatest(
+                   (select max(invoice_date) from lines),
+                   (select max(try_cast(invoice_date as timestamp)) from quarantine)
+               )
         """,
         {
             "load_id": load_id,

@@ -380,9 +380,7 @@ def test_a_line_deleted_from_the_table_goes_from_the_store(
     assert query(db, "select count(*) from lines") == [(left,)]
 
 
-def test_a_quarantined_newest_line_does_not_force_full_syncs(
-    pg_db: str, rows_csv: Path, tmp_path: Path
-) -> None:
+def test_a_quarantined_newest_line_is_read_once(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:
     postgres.pg_load(rows_csv, pg_db)
     db = tmp_path / "store.duckdb"
     first = postgres.sync(pg_db, db)
@@ -395,9 +393,10 @@ def test_a_quarantined_newest_line_does_not_force_full_syncs(
     )
     second = postgres.sync(pg_db, db)
     assert (second.mode, second.rows_read, second.rows_quarantined) == ("incremental", 1, 1)
-    add_generated_lines(pg_db, 3, after=first.watermark)
-    third = postgres.sync(pg_db, db)
-    assert (third.mode, third.rows_loaded) == ("incremental", 3)
+    add_generated_lines(pg_db, 3, after=first.watermark + timedelta(days=1))
+    third = postgres.sync(pg_db, db)  # reads the 3 new lines, not the refused one again
+    assert (third.mode, third.rows_read, third.rows_loaded) == ("incremental", 3, 3)
+    assert query(db, "select count(*) from quarantine") == [(1,)]
 
 
 def test_a_store_holding_another_source_gets_a_full_sync(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:

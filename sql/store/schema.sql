@@ -13,7 +13,7 @@ create table if not exists load_log (
     rows_read bigint not null,
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
-    watermark timestamp               -- newest invoice_date loaded (the sync's resume point)
+    watermark timestamp               -- newest invoice_date read, loaded or quarantined (the sync's resume point)
 );
 
 create table if not exists lines (
