@@ -24,7 +24,7 @@ import re
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,6 +125,15 @@ def resolve_dsn(dsn: str | None, secrets_path: Path = DEFAULT_SECRETS) -> str:
     section = _read_secrets(secrets_path)
     if section is None:
         raise LgsError("no PostgreSQL server given", todo=_TODO_DSN)
+    return section_dsn(section, where=str(secrets_path))
+
+
+def section_dsn(section: Mapping[str, Any], where: str = "secrets") -> str:
+    """The connection string a [postgres] secrets section describes: its ``dsn``, or libpq keys (host, port,
+    dbname, user, password, sslmode, and the aliases Streamlit's SQL connection uses); ``table`` is not one.
+    One reader for both secrets.toml (the CLI) and ``st.secrets`` (the app, lgs_core.views)."""
+    if "dsn" in section:
+        return str(section["dsn"])
     params: dict[str, str] = {}
     for key, value in section.items():
         if key == "table":
@@ -132,12 +141,14 @@ def resolve_dsn(dsn: str | None, secrets_path: Path = DEFAULT_SECRETS) -> str:
         if key not in _SECRET_KEYS:
             raise LgsError(
                 f"unknown key {key!r} in [postgres]",
-                where=str(secrets_path),
-                todo="use host, port, dbname, user, password, sslmode and table",
+                where=where,
+                todo="use host, port, dbname, user, password, sslmode and table (or one dsn)",
             )
         params[_SECRET_KEYS[key]] = str(value)
     if not params:
-        raise LgsError("[postgres] is empty", where=str(secrets_path), todo=_TODO_DSN)
+        raise LgsError(
+            "[postgres] is empty", where=where, todo="give host, port, dbname, user and password (or one dsn)"
+        )
     return make_conninfo("", **params)
 
 

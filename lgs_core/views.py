@@ -775,39 +775,11 @@ def quarantine_csv(con: duckdb.DuckDBPyConnection) -> bytes:
     return export.frame_to_csv(frame)
 
 
-# PostgreSQL settings as Streamlit's secrets hold them ([postgres] host, port, dbname, user, password, table).
-_PG_KEYS = {
-    "host": "host",
-    "port": "port",
-    "dbname": "dbname",
-    "database": "dbname",
-    "user": "user",
-    "username": "user",
-    "password": "password",
-    "sslmode": "sslmode",
-}
-
-
 def postgres_settings(section: Mapping[str, Any]) -> tuple[str, str]:
     """``(dsn, table)`` from a [postgres] secrets section (st.secrets, or Community Cloud's secrets box)."""
-    from psycopg.conninfo import make_conninfo
+    from lgs_core import postgres  # psycopg only when PostgreSQL is configured
 
-    if "dsn" in section:
-        return str(section["dsn"]), str(section.get("table") or "retail")
-    params: dict[str, str] = {}
-    for key, value in section.items():
-        if key == "table":
-            continue
-        if key not in _PG_KEYS:
-            raise LgsError(
-                f"unknown key {key!r} in [postgres]",
-                where="secrets",
-                todo="use host, port, dbname, user, password, sslmode and table (or one dsn)",
-            )
-        params[_PG_KEYS[key]] = str(value)
-    if not params:
-        raise LgsError("[postgres] is empty", where="secrets", todo="give host, port, dbname, user, password")
-    return make_conninfo("", **params), str(section.get("table") or "retail")
+    return postgres.section_dsn(section), str(section.get("table") or "retail")
 
 
 __all__ = [

@@ -27,7 +27,7 @@ from helpers import GOOD_ROWS, assert_summaries_equal_a_rebuild
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from lgs_core import cli_postgres, ingest, postgres
+from lgs_core import cli_postgres, ingest, postgres, views
 from lgs_core.errors import LgsError
 
 if TYPE_CHECKING:  # the fixtures' types; the module itself is loaded by pytest as a plugin
@@ -187,6 +187,25 @@ def test_dsn_comes_from_the_flag_then_the_environment_then_secrets(
         postgres.resolve_dsn(None, tmp_path / "absent.toml")
     for hint in ("--dsn", "LGS_PG_DSN", "secrets.toml"):
         assert hint in str(nothing.value)
+
+
+def test_the_cli_and_the_app_read_a_postgres_section_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """secrets.toml for `lgs` and st.secrets for the app go through one reader: a one-line dsn works in both."""
+    monkeypatch.delenv(postgres.DSN_ENV, raising=False)
+    for section in (
+        {"dsn": "postgresql://ann@db.example/sales", "table": "t"},
+        {"host": "db", "username": "ann"},
+    ):
+        secrets_toml = tmp_path / "secrets.toml"
+        lines = "".join(f'{k} = "{v}"\n' for k, v in section.items())
+        secrets_toml.write_text("[postgres]\n" + lines, encoding="utf-8")
+        assert postgres.resolve_dsn(None, secrets_toml) == views.postgres_settings(section)[0]
+    assert (
+        postgres.describe(views.postgres_settings({"host": "db", "username": "ann"})[0])
+        == "host db, database ann, user ann"
+    )
 
 
 @pytest.mark.parametrize(
