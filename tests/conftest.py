@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,3 +44,16 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True)
 _hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
 _hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The real sample loaded once through the real ingest, opened read-only (tests only read it)."""
+    from lgs_core import store
+    from lgs_core.ingest import load_file
+
+    db = tmp_path_factory.mktemp("sample") / "store.duckdb"
+    load_file(_require(SAMPLE_CSV), db=db)
+    con = store.connect(db, read_only=True)
+    yield con
+    con.close()

@@ -18,7 +18,6 @@ from helpers import Line, make_store
 from lgs_core import affinity, cli, rfm, store
 from lgs_core.demo import load_demo
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
 from lgs_core.window import Window
 
 UK = "United Kingdom"
@@ -53,17 +52,6 @@ LINES: list[Line] = [
 @pytest.fixture
 def tiny(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = make_store(tmp_path / "tiny.duckdb", LINES)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    from conftest import SAMPLE_CSV, _require
-
-    db = tmp_path_factory.mktemp("affinity") / "store.duckdb"
-    load_file(_require(SAMPLE_CSV), db=db)
-    con = store.connect(db, read_only=True)
     yield con
     con.close()
 

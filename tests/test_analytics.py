@@ -4,7 +4,6 @@ tables and no database; analyses against real DuckDB stores in tmp_path, with da
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -19,15 +18,13 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import analytics, store
+from lgs_core import analytics
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
 from lgs_core.sqlfiles import SQL_DIR, read_sql
 from lgs_core.window import EARLIEST, LATEST, Window, bind, query, sql_parameters
 
 pytest_plugins = ["pg_fixtures"]  # pg_server: one PostgreSQL per session (tests/pg_fixtures.py)
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ANALYTICS_SQL = sorted((SQL_DIR / "analytics").glob("*.sql"))
 WINDOW_FILTER = """\
     where invoice_date >= $start
@@ -36,24 +33,6 @@ WINDOW_FILTER = """\
         and (not $products_only or is_product)"""
 
 # --- a tiny store built line by line -------------------------------------------------------------------------
-
-
-def _sample_csv() -> Path:
-    path = SHARED_DATA / "online_retail_II_sample.csv"
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real sample missing at {path}: CI must have ../shared/data beside the clone")
-        pytest.skip(f"real sample not found at ../shared/data (a user's clone): {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    db = tmp_path_factory.mktemp("analytics") / "store.duckdb"
-    load_file(_sample_csv(), db=db)
-    con = store.connect(db, read_only=True)
-    yield con
-    con.close()
 
 
 # --- Window.params: parametrized tables, no database -----------------------------------------------------------

@@ -52,17 +52,6 @@ def tiny(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    from conftest import SAMPLE_CSV, _require
-
-    db = tmp_path_factory.mktemp("cohorts") / "store.duckdb"
-    load_file(_require(SAMPLE_CSV), db=db)
-    con = store.connect(db, read_only=True)
-    yield con
-    con.close()
-
-
 def _cells(result: cohorts.CohortRetention) -> dict[tuple[str, str], tuple[int, Decimal]]:
     return {
         (f"{r['cohort_month']:%Y-%m}", f"{r['activity_month']:%Y-%m}"): (r["active_customers"], r["revenue"])

@@ -5,10 +5,9 @@ stores (the real sample and tiny hand-made ones) with data contracts and the edg
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -20,31 +19,9 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import rfm, store
+from lgs_core import rfm
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
 from lgs_core.window import Window
-
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-
-
-def _sample_csv() -> Path:
-    path = SHARED_DATA / "online_retail_II_sample.csv"
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real sample missing at {path}: CI must have ../shared/data beside the clone")
-        pytest.skip(f"real sample not found at ../shared/data (a user's clone): {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    db = tmp_path_factory.mktemp("rfm") / "store.duckdb"
-    load_file(_sample_csv(), db=db)
-    con = store.connect(db, read_only=True)
-    yield con
-    con.close()
-
 
 # --- the scoring rule: pandas qcut semantics, exactly ---------------------------------------------------------
 
