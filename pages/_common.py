@@ -24,7 +24,7 @@ import polars as pl
 import streamlit as st
 
 from lgs_core import store, views
-from lgs_core.analytics import PRESETS
+from lgs_core.analytics import PRESETS, definition
 from lgs_core.errors import LgsError
 from lgs_core.filters import Filters, filters_from_query, filters_to_query
 from lgs_core.rfm import RfmParams
@@ -528,3 +528,55 @@ def require_view() -> View:
         )
         st.stop()
     return view
+
+
+def list_downloads(
+    columns: tuple[Any, Any, Any],
+    stem: str,
+    *,
+    csv: Callable[[], bytes],
+    xlsx: Callable[[], bytes],
+    manifest: Callable[[], bytes],
+    disabled: bool,
+    key: str | None = None,
+) -> None:
+    """A customer list's three download buttons in ``columns``: CSV, Excel (with a manifest sheet) and the
+    CSV's manifest (JSON). Each file is built only when its button is clicked."""
+    manifest_means = definition("manifest")
+    c1, c2, c3 = columns
+    keys = {kind: (f"{key}_{kind}" if key else None) for kind in ("csv", "xlsx", "manifest")}
+    c1.download_button(
+        "Download CSV",
+        data=csv,
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        type="primary",
+        icon=":material/download:",
+        disabled=disabled,
+        key=keys["csv"],
+        width="stretch",
+    )
+    c2.download_button(
+        "Download Excel",
+        data=xlsx,
+        file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        icon=":material/table:",
+        disabled=disabled,
+        key=keys["xlsx"],
+        help=f"The list, and a 'manifest' sheet: {manifest_means}",
+        width="stretch",
+    )
+    c3.download_button(
+        "Manifest (JSON)",
+        data=manifest,
+        file_name=f"{stem}.manifest.json",
+        mime="application/json",
+        on_click="ignore",
+        icon=":material/description:",
+        key=keys["manifest"],
+        help=f"Pairs with the CSV (it holds the CSV's SHA-256): {manifest_means}",
+        width="stretch",
+    )

@@ -79,42 +79,15 @@ def _compute(fn: Callable[..., T], *args: Any) -> T | None:
 
 
 def _downloads(stem: str, table: pl.DataFrame, manifest: Callable[[], dict[str, Any]], key: str) -> None:
-    """CSV, Excel (with a manifest sheet) and the CSV's manifest, built only when clicked."""
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        "Download CSV",
-        data=lambda: export.segment_export_csv(table, manifest())[0],
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        type="primary",
-        icon=":material/download:",
+    """CSV, Excel (with a manifest sheet) and the CSV's manifest of ``table``, built only when clicked."""
+    _common.list_downloads(
+        tuple(st.columns(3)),  # type: ignore[arg-type]
+        stem,
+        csv=lambda: export.segment_export_csv(table, manifest())[0],
+        xlsx=lambda: export.segment_export_xlsx(table, manifest(), sheet="list"),
+        manifest=lambda: export.segment_export_csv(table, manifest())[1],
         disabled=table.is_empty(),
-        key=f"{key}_csv",
-        width="stretch",
-    )
-    c2.download_button(
-        "Download Excel",
-        data=lambda: export.segment_export_xlsx(table, manifest(), sheet="list"),
-        file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        on_click="ignore",
-        icon=":material/table:",
-        disabled=table.is_empty(),
-        key=f"{key}_xlsx",
-        help="The list, and a 'manifest' sheet: the window, parameters and data version that made it.",
-        width="stretch",
-    )
-    c3.download_button(
-        "Manifest (JSON)",
-        data=lambda: export.segment_export_csv(table, manifest())[1],
-        file_name=f"{stem}.manifest.json",
-        mime="application/json",
-        on_click="ignore",
-        icon=":material/description:",
-        key=f"{key}_manifest",
-        help="Pairs with the CSV (it holds the CSV's SHA-256).",
-        width="stretch",
+        key=key,
     )
 
 

@@ -189,37 +189,13 @@ table = result.customer_table(chosen)
 stem = views.export_file_stem(result.window, chosen)
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
 c1.metric(f"Customers in {', '.join(chosen)}", count_text(table.height))
-c2.download_button(
-    "Download CSV",
-    data=lambda: views.segment_csv(result, chosen),
-    file_name=f"{stem}.csv",
-    mime="text/csv",
-    on_click="ignore",
-    type="primary",
-    icon=":material/download:",
+_common.list_downloads(
+    (c2, c3, c4),
+    stem,
+    csv=lambda: views.segment_csv(result, chosen),
+    xlsx=lambda: views.segment_xlsx(result, chosen),
+    manifest=lambda: views.segment_manifest(result, chosen),
     disabled=table.is_empty(),
-    width="stretch",
-)
-c3.download_button(
-    "Download Excel",
-    data=lambda: views.segment_xlsx(result, chosen),
-    file_name=f"{stem}.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click="ignore",
-    icon=":material/table:",
-    disabled=table.is_empty(),
-    help=f"The list, and a 'manifest' sheet: {definition('manifest', preset)}",
-    width="stretch",
-)
-c4.download_button(
-    "Manifest (JSON)",
-    data=lambda: views.segment_manifest(result, chosen),
-    file_name=f"{stem}.manifest.json",
-    mime="application/json",
-    on_click="ignore",
-    icon=":material/description:",
-    help=f"Pairs with the CSV (it holds the CSV's SHA-256): {definition('manifest', preset)}",
-    width="stretch",
 )
 st.dataframe(
     table,
