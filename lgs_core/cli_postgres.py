@@ -58,12 +58,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
         return EXIT_OK
-    watermark = f"{result.watermark:%Y-%m-%d %H:%M}" if result.watermark else "none"
-    print(
-        f"{result.source}: {result.rows_read:,} lines read, {result.rows_loaded:,} loaded, "
-        f"{result.rows_quarantined:,} quarantined ({result.mode} sync) in {result.seconds:.1f} s; "
-        f"newest line {watermark}"
-    )
+    print(f"{result.source}: {result.summary()}")
     for reason, count in sorted(result.quarantine_reasons.items()):
         print(f"  quarantined: {reason}: {count:,}")
     for note in result.notes or []:

@@ -429,6 +429,14 @@ class SyncResult(store.LoadResult):
             "watermark": self.watermark.isoformat(sep=" ") if self.watermark else None,
         }
 
+    def summary(self) -> str:
+        """One line for people (the CLI and the app): counts, the mode, the time and the newest line."""
+        newest = f"{self.watermark:%Y-%m-%d %H:%M}" if self.watermark else "none"
+        return (
+            f"{self.rows_read:,} lines read, {self.rows_loaded:,} loaded, {self.rows_quarantined:,} quarantined "
+            f"({self.mode} sync) in {self.seconds:.1f} s; newest line {newest}"
+        )
+
 
 def sync_source(dsn: str, table: str) -> str:
     """How load_log names this table (host, database, user and table; never the password)."""

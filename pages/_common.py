@@ -446,7 +446,9 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
         bar.empty()
     _start_sync_failure.pop(dsn, None)
     clear_caches()
-    st.toast(f"PostgreSQL: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined.")
+    st.toast(f"PostgreSQL: {result.summary()}.")
+    for note in result.notes or []:  # e.g. why an incremental sync became a full one
+        st.info(f"PostgreSQL sync: {note}.", icon=":material/info:")
 
 
 def stale_data_banner(info: store.StoreInfo) -> None:

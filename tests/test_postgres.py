@@ -670,3 +670,30 @@ def test_lgs_sync_exits_2_with_one_line_and_no_password(pg_db: str, rows_csv: Pa
     assert failed.returncode == 2
     assert failed.stderr.count("\n") == 1 and failed.stderr.startswith("error: ")
     assert SECRET not in ok.stdout + ok.stderr + failed.stdout + failed.stderr
+
+
+def test_the_app_says_why_its_start_up_sync_was_a_full_one(
+    pg_db: str, rows_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's sync shows its one-line summary and every note: here, that a line appeared behind the
+    watermark, so the incremental sync became a full one (the user would otherwise wonder why it was slow)."""
+    from streamlit.testing.v1 import AppTest
+
+    postgres.pg_load(rows_csv, pg_db)
+    db = tmp_path / "store.duckdb"
+    first = postgres.sync(pg_db, db)
+    assert first.watermark is not None
+    add_generated_lines(pg_db, 1, after=first.watermark - timedelta(days=30))
+    monkeypatch.setenv("LGS_DB", str(db))
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo)
+    at = AppTest.from_file(str(repo / "streamlit_app.py"), default_timeout=120)
+    at.secrets["postgres"] = {"dsn": pg_db}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    lines = len(ROWS) + 1
+    [toast] = [t.value for t in at.toast]
+    assert toast.startswith(f"PostgreSQL: {lines} lines read, {lines} loaded, 0 quarantined (full sync) in ")
+    notes = [i.value for i in at.info if i.value.startswith("PostgreSQL sync:")]
+    assert len(notes) == 1 and "lines were added or removed behind it" in notes[0]
+    assert query(db, "select count(*) from lines") == [(lines,)]
