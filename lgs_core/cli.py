@@ -61,6 +61,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
             print(f"  quarantined: {reason}: {count:,}")
         for note in result.notes or []:
             print(f"  note: {note}")
+        _say_kept(args.db, result.load_id)
     return EXIT_OK
 
 
@@ -77,7 +78,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print_json(result.to_json())
     else:
         print(f"{result.source}: {result.rows_loaded:,} lines written in {result.seconds:.1f} s")
+        _say_kept(args.db, result.load_id)
     return EXIT_OK
+
+
+def _say_kept(db: str | None, load_id: int) -> None:
+    """After a replace: which kept set holds the data set it replaced, and how to bring it back."""
+    from lgs_core import history
+
+    con = store.connect(db, read_only=True)
+    try:
+        kept = history.kept_by_load(con, load_id)
+    finally:
+        con.close()
+    if kept is not None:
+        print(
+            f"  kept the data set it replaced as {kept.kept_id} ({kept.description}): lgs restore {kept.kept_id}"
+        )
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -132,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="what the store holds")
     p.set_defaults(func=_cmd_info)
 
-    for module in ("cli_engine", "cli_postgres", "cli_report", "cli_segments"):
+    for module in ("cli_engine", "cli_postgres", "cli_report", "cli_segments", "cli_access"):
         try:
             commands = importlib.import_module(f"lgs_core.{module}")
         except ModuleNotFoundError as exc:  # a command group not present in this build

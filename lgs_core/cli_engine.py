@@ -276,6 +276,10 @@ def _emit(args: argparse.Namespace, text: str | bytes) -> None:
 
 def _emit_frame(args: argparse.Namespace, df: pl.DataFrame, key: str, header: dict[str, Any]) -> int:
     fmt = _format(args)
+    if fmt != "xlsx":
+        from lgs_core.cli_access import log_list
+
+        log_list(args, df, key, fmt)  # a list of customers is logged before it leaves (issue #16)
     if fmt == "json":
         _emit(args, json.dumps({**header, key: rows_for_json(df)}, indent=2) + "\n")
     elif fmt == "csv":
@@ -407,6 +411,9 @@ def cmd_rfm(args: argparse.Namespace) -> int:
                 reference_date=result.reference_date,
                 cut_points=result.cut_points,
             )
+            from lgs_core.cli_access import log_list
+
+            log_list(args, table, key, fmt)
             if fmt == "xlsx":
                 _emit(args, export.segment_export_xlsx(table, manifest, sheet=key))
             else:

@@ -63,6 +63,10 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         print(f"  quarantined: {reason}: {count:,}")
     for note in result.notes or []:
         print(f"  note: {note}")
+    if result.mode == "full":
+        from lgs_core.cli import _say_kept
+
+        _say_kept(args.db, result.load_id)
     return EXIT_OK
 
 

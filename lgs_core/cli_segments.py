@@ -185,6 +185,9 @@ def _write_list(
     """A table to stdout or ``--out``; a CSV file gets ``manifest()`` beside it, an Excel file as a sheet."""
     fmt = _format(args)
     if fmt in ("csv", "xlsx") and args.out:
+        from lgs_core.cli_access import log_list
+
+        log_list(args, table, key, fmt)  # a list of customers is logged before it leaves (issue #16)
         if fmt == "xlsx":
             _emit(args, export.segment_export_xlsx(table, manifest(), sheet=key))
         else:

@@ -24,6 +24,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from lgs_core.access import Action, Principal, acting
 from lgs_core.errors import LgsError
 from lgs_core.store import (
     LoadResult,
@@ -346,8 +347,11 @@ def load_demo(
     rows: int = 1_000_000,
     seed: int = 42,
     progress: Callable[[float, str], None] | None = None,
+    by: Principal | None = None,
 ) -> LoadResult:
-    """Replace the store's data set with ``rows`` generated lines, in one transaction."""
+    """Replace the store's data set with ``rows`` generated lines, in one transaction (the replaced set is kept:
+    ``lgs_core.history``). ``by``: who (refused unless an editor; default the OS user)."""
+    who = acting(by, Action.DEMO)
     began = time.perf_counter()
     report = progress or _no_progress
     source = f"demo data ({rows:,} lines, seed {seed})"
@@ -376,6 +380,7 @@ def load_demo(
                 rows_read=rows,
                 rows_loaded=rows,
                 rows_quarantined=0,
+                loaded_by=who,
             )
             refresh_summaries(con)
     finally:

@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from lgs_core import store
+from lgs_core.access import Action, Principal, acting
 from lgs_core.errors import LgsError
 from lgs_core.sqlfiles import read_sql
 
@@ -465,11 +466,14 @@ def load_file(
     *,
     append: bool = False,
     progress: Progress | None = None,
+    by: Principal | None = None,
 ) -> store.LoadResult:
     """Load a transactions file into the store: replace the data set (default) or append to it.
 
-    One transaction: a refused or failed load leaves the store exactly as it was.
+    One transaction: a refused or failed load leaves the store exactly as it was; a replaced data set is kept
+    (``lgs_core.history``). ``by``: who loads (refused unless an editor; default the OS user).
     """
+    who = acting(by, Action.LOAD)
     started = time.perf_counter()
     p = Path(path)
     if progress:
@@ -506,6 +510,7 @@ def load_file(
                 rows_read=frame.height,
                 rows_loaded=loaded,
                 rows_quarantined=quarantined,
+                loaded_by=who,
             )
             store.refresh_summaries(con, load_id if append and summaries_current else None)
         con.execute("drop table if exists validated")

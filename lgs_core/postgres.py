@@ -40,6 +40,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lgs_core import ingest, store
+from lgs_core.access import Action, Principal, acting
 from lgs_core.errors import LgsError
 from lgs_core.ingest import CANONICAL, Progress
 from lgs_core.sqlfiles import read_sql
@@ -649,6 +650,7 @@ def sync(
     full: bool = False,
     progress: Progress | None = None,
     chunk_rows: int = 200_000,
+    by: Principal | None = None,
 ) -> SyncResult:
     """Pull the PostgreSQL table into the store: new lines only (incremental) or all of them (full).
 
@@ -657,6 +659,7 @@ def sync(
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
+    who = acting(by, Action.SYNC)  # ``by``: who syncs (refused unless an editor; default the OS user)
     started = time.perf_counter()
     ident = table_identifier(table)
     source = sync_source(dsn, table)
@@ -716,6 +719,7 @@ def sync(
                     rows_read=tally.read,
                     rows_loaded=tally.loaded,
                     rows_quarantined=tally.quarantined,
+                    loaded_by=who,
                 )
                 store.refresh_summaries(con, load_id if mode == "incremental" and summaries_current else None)
             con.execute("drop view if exists validated")

@@ -229,7 +229,11 @@ def fingerprint_is_loaded(con: duckdb.DuckDBPyConnection, fingerprint: str) -> b
 
 
 def clear_data(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the current data set (inside the caller's transaction)."""
+    """Remove the current data set (inside the caller's transaction). It is kept, for a restore: its tables
+    are renamed aside in the same transaction (``lgs_core.history``), so a failed load keeps it in place."""
+    from lgs_core import history  # history reads this module's helpers
+
+    history.keep_current(con)
     con.execute("delete from lines")
     con.execute("delete from quarantine")
     _mark_summaries_stale(con)
@@ -356,21 +360,29 @@ def log_load(
     rows_read: int,
     rows_loaded: int,
     rows_quarantined: int,
+    loaded_by: str | None = None,
 ) -> datetime:
     """Record a load in ``load_log``. Its watermark (where the next incremental sync resumes) is the newest
     invoice_date the store has read: of its lines, or of a quarantined line whose date text is a timestamp
     (a sync's always is), so a refused line is not read, and refused, again by every later sync.
+    ``loaded_by``: who (the signed-in e-mail; default the OS user).
     """
+    if loaded_by is None:
+        from lgs_core.access import os_user
+
+        loaded_by = os_user()
     loaded_at = datetime.now().replace(microsecond=0)
     con.execute(
         """
-        insert into load_log
-        select $load_id, $kind, $source, $fingerprint, $mode, $loaded_at,
-               $rows_read, $rows_loaded, $rows_quarantined,
+        insert into load_log by name
+        select $load_id as load_id, $kind as kind, $source as source, $fingerprint as fingerprint,
+               $mode as mode, $loaded_at as loaded_at, $rows_read as rows_read, $rows_loaded as rows_loaded,
+               $rows_quarantined as rows_quarantined,
                greatest(
                    (select max(invoice_date) from lines),
                    (select max(try_cast(invoice_date as timestamp)) from quarantine)
-               )
+               ) as watermark,
+               $loaded_by as loaded_by
         """,
         {
             "load_id": load_id,
@@ -382,6 +394,7 @@ def log_load(
             "rows_read": rows_read,
             "rows_loaded": rows_loaded,
             "rows_quarantined": rows_quarantined,
+            "loaded_by": loaded_by,
         },
     )
     return loaded_at

@@ -13,8 +13,11 @@ create table if not exists load_log (
     rows_read bigint not null,
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
-    watermark timestamp               -- newest invoice_date read, loaded or quarantined (the sync's resume point)
+    watermark timestamp,              -- newest invoice_date read, loaded or quarantined (the sync's resume point)
+    loaded_by varchar                 -- who: the signed-in e-mail, or the OS user (null: before issue #16)
 );
+-- A store made before issue #16 has no loaded_by yet.
+alter table load_log add column if not exists loaded_by varchar;
 
 create table if not exists lines (
     load_id integer not null,
@@ -53,4 +56,22 @@ create table if not exists quarantine (
 create table if not exists store_meta (
     key varchar primary key,
     value varchar not null
+);
+
+-- Replaced data sets, kept for a restore (lgs_core/history.py, issue #16). Each one's lines, quarantine and
+-- summaries are the tables kept_<kept_id>_<table>, renamed there by the replace in its own transaction.
+-- Grain: one row per kept data set.
+create sequence if not exists kept_id_seq start 1;
+
+create table if not exists kept_sets (
+    kept_id integer primary key,      -- N in `lgs restore N`
+    kept_at timestamp not null,       -- when it was replaced
+    first_load_id integer,            -- its loads: load_log rows first_load_id..last_load_id
+    last_load_id integer,
+    lines bigint not null,
+    quarantined bigint not null,
+    first_date timestamp,
+    last_date timestamp,
+    description varchar not null,     -- 'the 1,000,000 lines of demo data loaded 01 Dec 2026 09:12'
+    summaries varchar                 -- '<key>=<lines>' when its summaries were current (kept too), else null
 );
