@@ -483,13 +483,25 @@ def _relog_loads(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
 
 
 def load_log(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
-    """Every load, newest first: who, when, what, how many lines (the Data page shows it to editors)."""
+    """Every load, newest first: who, when, what, how many lines (the Data page shows it to editors). The rows a
+    restore writes again for the restored set's loads are left out: each load is listed once, and the restore."""
     who = _loaded_by_column(con)
     return con.sql(
         f"""
-        select load_id, strftime(loaded_at, '%Y-%m-%d %H:%M:%S') as loaded_at, {who} as loaded_by,
-               kind, mode, source, rows_read, rows_loaded, rows_quarantined
-        from load_log order by load_id desc limit $limit
+        with once as (
+            select * from load_log
+            qualify row_number() over (
+                partition by kind, source, fingerprint, mode, loaded_at order by load_id
+            ) = 1
+        ),
+
+        final as (
+            select load_id, strftime(loaded_at, '%Y-%m-%d %H:%M:%S') as loaded_at, {who} as loaded_by,
+                   kind, mode, source, rows_read, rows_loaded, rows_quarantined
+            from once
+        )
+
+        select * from final order by load_id desc limit $limit
         """,
         params={"limit": limit},
     ).pl()
