@@ -12,10 +12,16 @@ from pathlib import Path
 import streamlit as st
 
 from lgs_core.errors import LgsError
-from pages import _common
+from pages import _access, _common
 
 st.set_page_config(**_common.PAGE_CONFIG)
 APP_DIR = Path(__file__).resolve().parent
+
+# With [auth] in the secrets, a visitor sees only the sign-in page until signed in and on the allow-list
+# (issue #16): no figure, no customer, no page of the app.
+if not _access.let_in():
+    st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
+    st.stop()
 
 
 def ensure_data() -> None:

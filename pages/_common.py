@@ -24,6 +24,7 @@ import polars as pl
 import streamlit as st
 
 from lgs_core import store, views
+from lgs_core.access import Principal
 from lgs_core.analytics import PRESETS, definition
 from lgs_core.errors import LgsError
 from lgs_core.filters import Filters, filters_from_query, filters_to_query
@@ -398,7 +399,13 @@ def page_setup(*, filters: bool = True) -> View | None:
     the PostgreSQL refresh when configured). Returns the sidebar's view (None: no data yet)."""
     _leave_v1_pages_mode()
     st.set_page_config(**PAGE_CONFIG)
+    from pages import _access  # it reads this module
+
+    if not _access.let_in():  # a page run without the entrypoint: still nothing before sign-in (issue #16)
+        _access.sign_in_screen()
+        st.stop()
     st.sidebar.title("LGS Explorer")
+    _access.sidebar_identity()
     try:
         ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
         stale_data_banner(store_info())
@@ -408,11 +415,16 @@ def page_setup(*, filters: bool = True) -> View | None:
     except LgsError as exc:  # e.g. a store location that cannot be written: one line, and nothing else
         stop_with(exc)
     section = postgres_section()
-    if section is not None and st.sidebar.button(
-        "Refresh from PostgreSQL", help="Pull the lines added to LGS's database since the last sync."
+    if (
+        section is not None
+        and _access.can(_access.Action.SYNC)
+        and st.sidebar.button(
+            "Refresh from PostgreSQL", help="Pull the lines added to LGS's database since the last sync."
+        )
+        and _access.allowed(_access.Action.SYNC)
     ):
         try:
-            sync_postgres(section)
+            sync_postgres(section, by=_access.principal())
         except LgsError as exc:
             show_error(exc)
         else:
@@ -433,15 +445,16 @@ def postgres_section() -> dict[str, Any] | None:
     return None
 
 
-def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
+def sync_postgres(section: dict[str, Any], *, full: bool = False, by: Principal | None = None) -> None:
     """Pull LGS's `retail` table into the store with a progress bar (lgs_core.postgres, imported lazily:
-    psycopg and a server are needed only with a [postgres] section)."""
+    psycopg and a server are needed only with a [postgres] section). ``by``: who (None: the server itself,
+    the start-up sync)."""
     from lgs_core import postgres
 
     dsn, table = views.postgres_settings(section)
     bar = st.progress(0.0, text=f"Syncing the PostgreSQL table {table}…")
     try:
-        result = postgres.sync(dsn, db_path(), table=table, full=full, progress=progress_to(bar))
+        result = postgres.sync(dsn, db_path(), table=table, full=full, progress=progress_to(bar), by=by)
     finally:
         bar.empty()
     _start_sync_failure.pop(dsn, None)
@@ -471,12 +484,19 @@ def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
     show_error(exc)
     section = postgres_section()
     source = "PostgreSQL (a full sync)" if section is not None else "demo data"
-    if st.button(f"Rebuild the store from its source: {source}", type="primary", icon=":material/build:"):
+    from pages import _access
+
+    if not _access.can(_access.Action.REBUILD):
+        st.info("Rebuilding the store needs an editor: ask one to open this page.", icon=":material/build:")
+        st.stop()
+    if st.button(
+        f"Rebuild the store from its source: {source}", type="primary", icon=":material/build:"
+    ) and _access.allowed(_access.Action.REBUILD):
         try:
             moved = store.set_aside(db_path())
             clear_caches()
             if section is not None:
-                sync_postgres(section, full=True)
+                sync_postgres(section, full=True, by=_access.principal())
             else:
                 ensure_data()
         except LgsError as failure:
@@ -541,9 +561,16 @@ def list_downloads(
     manifest: Callable[[], bytes],
     disabled: bool,
     key: str | None = None,
+    customers: int | None = None,
 ) -> None:
     """A customer list's three download buttons in ``columns``: CSV, Excel (with a manifest sheet) and the
-    CSV's manifest (JSON). Each file is built only when its button is clicked."""
+    CSV's manifest (JSON). Each file is built only when its button is clicked, and the CSV and Excel ones
+    (personal data) are recorded in the export log then (``customers``: how many the list holds)."""
+    from pages import _access
+
+    count = customers or 0
+    csv = _access.logged_export(csv, what=stem, customers=count, fmt="csv", file=f"{stem}.csv")
+    xlsx = _access.logged_export(xlsx, what=stem, customers=count, fmt="xlsx", file=f"{stem}.xlsx")
     manifest_means = definition("manifest")
     c1, c2, c3 = columns
     keys = {kind: (f"{key}_{kind}" if key else None) for kind in ("csv", "xlsx", "manifest")}

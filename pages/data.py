@@ -7,13 +7,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from lgs_core.access import Action
 from lgs_core.errors import LgsError
 from lgs_core.ingest import load_file
 from lgs_core.views import count_text
-from pages import _common
+from pages import _access, _common
 
 _common.page_setup(filters=False)
 st.title("Data")
+_access.who_note()
 status = _common.data_status()
 info = status.info
 st.markdown(f"**Current source:** {status.source_text}")
@@ -91,19 +93,32 @@ else:
         st.markdown(f"**Refused lines** (the first {shown:,} of {info.quarantined:,})")
         st.dataframe(status.quarantine_sample, hide_index=True, placeholder="–", width="stretch")
 
+_access.kept_data_sets()
+if not _access.can(Action.LOAD):  # a viewer: no control that changes the data (issue #16)
+    st.stop()
+replaced = _access.current_description()  # what a replace would replace, named in its confirmation
+
 st.subheader("Load a file")
 upload = st.file_uploader(
     "Transactions (.xlsx or .csv): the UCI workbook, its CSV dump, or the original Online Retail set",
     type=["xlsx", "csv"],
 )
 append = st.checkbox("Add to the current data instead of replacing it")
-if upload is not None and st.button("Load", type="primary"):
+if upload is not None and _access.confirmed_button(
+    "Load", key="load_file", action=Action.LOAD, replaces=None if append else replaced, type="primary"
+):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / upload.name
         path.write_bytes(upload.getbuffer())
         bar = st.progress(0.0, text=f"Loading {upload.name}…")
         try:
-            result = load_file(path, _common.db_path(), append=append, progress=_common.progress_to(bar))
+            result = load_file(
+                path,
+                _common.db_path(),
+                append=append,
+                progress=_common.progress_to(bar),
+                by=_access.principal(),
+            )
         except LgsError as exc:
             bar.empty()
             _common.show_error(exc)
@@ -119,12 +134,18 @@ st.caption("Realistic, generated London Gift Shop lines (not real customers): re
 left, right, _ = st.columns([1, 1, 2])
 rows = left.number_input("Lines", min_value=10_000, max_value=10_000_000, value=1_000_000, step=100_000)
 seed = right.number_input("Seed", min_value=0, value=42, help="The same seed gives the same data.")
-if st.button("Regenerate demo data"):
+if _access.confirmed_button("Regenerate demo data", key="demo", action=Action.DEMO, replaces=replaced):
     from lgs_core.demo import load_demo
 
     bar = st.progress(0.0, text="Generating…")
     try:
-        load_demo(_common.db_path(), rows=int(rows), seed=int(seed), progress=_common.progress_to(bar))
+        load_demo(
+            _common.db_path(),
+            rows=int(rows),
+            seed=int(seed),
+            progress=_common.progress_to(bar),
+            by=_access.principal(),
+        )
     except LgsError as exc:
         bar.empty()
         _common.show_error(exc)
@@ -141,10 +162,14 @@ if section is not None:
         "than the last one; a full sync replaces the data set."
     )
     full = st.checkbox("Full sync (replace the data set)")
-    if st.button("Sync PostgreSQL", type="primary"):
+    if _access.confirmed_button(
+        "Sync PostgreSQL", key="sync", action=Action.SYNC, replaces=replaced if full else None, type="primary"
+    ):
         try:
-            _common.sync_postgres(section, full=full)
+            _common.sync_postgres(section, full=full, by=_access.principal())
         except LgsError as exc:
             _common.show_error(exc)
         else:
             st.rerun()
+
+_access.logs()

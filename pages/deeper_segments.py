@@ -88,6 +88,7 @@ def _downloads(stem: str, table: pl.DataFrame, manifest: Callable[[], dict[str, 
         manifest=lambda: export.segment_export_csv(table, manifest())[1],
         disabled=table.is_empty(),
         key=key,
+        customers=table.height,
     )
 
 

@@ -13,8 +13,9 @@ from datetime import date, timedelta
 import streamlit as st
 
 from lgs_core import report, store
+from lgs_core.access import Action
 from lgs_core.anomaly import DETECTED, METRICS, DetectorSettings
-from pages import _common
+from pages import _access, _common
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -75,8 +76,13 @@ week = top[0].selectbox(
     ),
     help="Complete weeks only (Monday to Sunday); the newest first. Default: the last week the date range covers.",
 )
+# A viewer reads the report as `lgs report` writes it: the settings are an editor's (issue #16). Drawn disabled
+# (Streamlit drops a value a request forges for a disabled widget), and the defaults are used below anyway.
+locked = not _access.can(Action.REPORT_SETTINGS)
 with top[1].expander("Detector settings", icon=":material/tune:"):
     base = DetectorSettings()
+    if locked:
+        st.caption("The report's settings, as `lgs report` uses them: changing them needs an editor.")
     c1, c2 = st.columns(2)
     z = c1.slider(
         "z threshold",
@@ -84,6 +90,7 @@ with top[1].expander("Detector settings", icon=":material/tune:"):
         6.0,
         base.z,
         0.5,
+        disabled=locked,
         help="A week is unusual when |x − median| ÷ (1.4826 × MAD) over the trailing 12 weeks reaches this.",
     )
     history = c2.slider(
@@ -95,6 +102,7 @@ with top[1].expander("Detector settings", icon=":material/tune:"):
             min_value=0.0,
             value=float(base.floor(metric)),
             step=1000.0 if METRICS[metric].money else 1.0,
+            disabled=locked,
             help=f"A smaller change on the median never flags. Default {METRICS[metric].why}.",
         )
         for metric in DETECTED
@@ -102,9 +110,12 @@ with top[1].expander("Detector settings", icon=":material/tune:"):
     seasonal = st.toggle(
         "Check against the same week last year",
         value=True,
+        disabled=locked,
         help="A flag must also stand out against last year's same ISO week (scaled by the change of level): "
         "the season alone never flags. Off: the z and the minimum change decide alone.",
     )
+if locked:
+    z, floors, seasonal = base.z, {m: float(base.floor(m)) for m in DETECTED}, True
 settings = _common.guarded(lambda: replace(base, z=z, min_change=floors, seasonal=seasonal))
 rep = _common.guarded(
     _report, path, key, week, view.filters.countries, view.filters.products_only, settings, history

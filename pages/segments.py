@@ -196,6 +196,7 @@ _common.list_downloads(
     xlsx=lambda: views.segment_xlsx(result, chosen),
     manifest=lambda: views.segment_manifest(result, chosen),
     disabled=table.is_empty(),
+    customers=table.height,
 )
 st.dataframe(
     table,
