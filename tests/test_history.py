@@ -18,6 +18,8 @@ from lgs_core.demo import load_demo
 from lgs_core.errors import LgsError
 from lgs_core.ingest import load_file
 
+pytest_plugins = ["pg_fixtures"]
+
 ANALYSES = (
     ("monthly", "--json"),
     ("rfm", "--summary", "--json"),
@@ -269,3 +271,29 @@ def test_a_store_from_before_kept_sets_opens_and_lists_none(
     con = store.connect(db, read_only=True)
     assert [k.kept_id for k in history.kept_sets(con).kept] == [1]
     con.close()
+
+
+# --- a restored PostgreSQL sync goes on syncing incrementally ----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_restored_sync_resumes_incrementally_from_its_watermark(pg_db: str, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from test_postgres import ROWS, add_generated_lines, write_csv
+
+    from lgs_core import postgres
+
+    postgres.pg_load(write_csv(tmp_path / "rows.csv", ROWS), pg_db)
+    db = tmp_path / "store.duckdb"
+    first = postgres.sync(pg_db, db, by=ANNA)
+    load_demo(db, rows=5_000, seed=2)  # someone replaces the synced set with demo data
+    history.restore(db, 1, by=ANNA)
+    add_generated_lines(pg_db, 50, after=datetime(2011, 12, 1))
+    again = postgres.sync(pg_db, db)
+    assert (again.mode, again.rows_loaded, again.notes) == ("incremental", 50, [])
+    con = store.connect(db, read_only=True)
+    try:
+        assert store.scalar(con, "select count(*) from lines") == first.rows_loaded + 50
+    finally:
+        con.close()

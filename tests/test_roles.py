@@ -184,3 +184,22 @@ def test_a_viewers_report_settings_are_locked_even_against_a_crafted_value(
     assert not z.disabled
     z.set_value(2.0).run()
     assert _report_texts(editor) != default  # the same value from an editor does change the report
+
+
+def test_several_providers_each_get_a_sign_in_button(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    provider = {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = {
+        "redirect_uri": AUTH["redirect_uri"],
+        "cookie_secret": AUTH["cookie_secret"],
+        "google": provider,
+        "microsoft": provider,
+    }
+    at.secrets["access"] = ACCESS
+    at.user = dict(SIGNED_OUT)
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft"]
