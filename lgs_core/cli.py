@@ -86,15 +86,17 @@ def _say_kept(db: str | None, load_id: int) -> None:
     """After a replace: which kept set holds the data set it replaced, and how to bring it back."""
     from lgs_core import history
 
-    con = store.connect(db, read_only=True)
+    try:  # the load itself succeeded: a store busy again by now only loses this line
+        con = store.connect(db, read_only=True)
+    except LgsError:
+        return
     try:
         kept = history.kept_by_load(con, load_id)
     finally:
         con.close()
     if kept is not None:
-        print(
-            f"  kept the data set it replaced as {kept.kept_id} ({kept.description}): lgs restore {kept.kept_id}"
-        )
+        kept_id, description = kept
+        print(f"  kept the data set it replaced as {kept_id} ({description}): lgs restore {kept_id}")
 
 
 def _cmd_info(args: argparse.Namespace) -> int:

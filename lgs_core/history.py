@@ -360,18 +360,20 @@ def kept_sets(con: duckdb.DuckDBPyConnection) -> History:
     return History(kept, keep, budget)
 
 
-def kept_by_load(con: duckdb.DuckDBPyConnection, load_id: int) -> KeptSet | None:
-    """The set that load ``load_id`` replaced, if it was kept (the CLI says so after a replace)."""
-    for kept in kept_sets(con).kept:
-        replaced = store.scalar(
-            con,
-            "select min(load_id) from load_log where load_id > coalesce("
-            "(select last_load_id from kept_sets where kept_id = $id), -1)",
-            {"id": kept.kept_id},
-        )
-        if replaced == load_id:
-            return kept
-    return None
+def kept_by_load(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, str] | None:
+    """The kept id and description of the set that load ``load_id`` replaced, if it is kept (the CLI says so
+    after a replace). The replacing load is the first load logged after the kept set's last one."""
+    if not has_history(con):
+        return None
+    rows = con.execute(
+        """
+        select kept_id, description from kept_sets k
+        where (select min(load_id) from load_log where load_id > coalesce(k.last_load_id, -1)) = $load_id
+        order by kept_id desc limit 1
+        """,
+        {"load_id": load_id},
+    ).fetchall()
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
 # --- restoring ----------------------------------------------------------------------------------------------

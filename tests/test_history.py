@@ -297,3 +297,15 @@ def test_a_restored_sync_resumes_incrementally_from_its_watermark(pg_db: str, tm
         assert store.scalar(con, "select count(*) from lines") == first.rows_loaded + 50
     finally:
         con.close()
+
+
+def test_lgs_says_where_the_replaced_set_went(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "store.duckdb")
+    code, out, err = lgs(capsys, "demo", "--rows", "5000", "--db", db)
+    assert code == 0 and "kept" not in out, err  # nothing was there to replace
+    code, out, err = lgs(capsys, "demo", "--rows", "6000", "--seed", "2", "--db", db)
+    assert code == 0, err
+    assert "kept the data set it replaced as 1 (the 5,000 lines of demo data loaded " in out
+    assert out.rstrip().endswith("lgs restore 1")
+    code, out, err = lgs(capsys, "restore", "1", "--db", db)
+    assert code == 0 and "restored the 5,000 lines" in out and "undo: lgs restore 2" in out, err
