@@ -7,7 +7,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from lgs_core.errors import LgsError
 from lgs_core.ingest import load_file
 from lgs_core.views import count_text
 from pages import _common
@@ -104,9 +103,9 @@ if upload is not None and st.button("Load", type="primary"):
         bar = st.progress(0.0, text=f"Loading {upload.name}…")
         try:
             result = load_file(path, _common.db_path(), append=append, progress=_common.progress_to(bar))
-        except LgsError as exc:
+        except Exception as exc:
             bar.empty()
-            _common.show_error(exc)
+            _common.show_failure(exc)
         else:
             bar.empty()
             _common.clear_caches()
@@ -125,9 +124,9 @@ if st.button("Regenerate demo data"):
     bar = st.progress(0.0, text="Generating…")
     try:
         load_demo(_common.db_path(), rows=int(rows), seed=int(seed), progress=_common.progress_to(bar))
-    except LgsError as exc:
+    except Exception as exc:
         bar.empty()
-        _common.show_error(exc)
+        _common.show_failure(exc)
     else:
         bar.empty()
         _common.clear_caches()
@@ -144,7 +143,7 @@ if section is not None:
     if st.button("Sync PostgreSQL", type="primary"):
         try:
             _common.sync_postgres(section, full=full)
-        except LgsError as exc:
-            _common.show_error(exc)
+        except Exception as exc:
+            _common.show_failure(exc)
         else:
             st.rerun()

@@ -15,7 +15,6 @@ import polars as pl
 import streamlit as st
 
 from lgs_core import affinity, clv, cohorts, export, migration, store
-from lgs_core.errors import LgsError
 from lgs_core.rfm import RfmParams
 from lgs_core.views import count_text, money_text
 from lgs_core.window import Window
@@ -73,8 +72,8 @@ def _compute(fn: Callable[..., T], *args: Any) -> T | None:
     """``fn(path, key, *args)``, or None after showing the one-line message of an LgsError."""
     try:
         return fn(str(_common.db_path()), _common.data_key(), *args)
-    except LgsError as exc:
-        _common.show_error(exc)
+    except Exception as exc:  # an LgsError, or a damaged block met by a query (else raised again)
+        _common.show_failure(exc)
         return None
 
 
