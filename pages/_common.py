@@ -25,6 +25,7 @@ import streamlit as st
 
 from lgs_core import store, views
 from lgs_core.analytics import PRESETS, definition
+from lgs_core.display import literal
 from lgs_core.errors import LgsError
 from lgs_core.filters import Filters, filters_from_query, filters_to_query
 from lgs_core.rfm import RfmParams
@@ -458,9 +459,9 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
         bar.empty()
     _start_sync_failure.pop(dsn, None)
     clear_caches()
-    st.toast(f"PostgreSQL: {result.summary()}.")
+    st.toast(f"PostgreSQL: {literal(result.summary())}.")
     for note in result.notes or []:  # e.g. why an incremental sync became a full one
-        st.info(f"PostgreSQL sync: {note}.", icon=":material/info:")
+        st.info(f"PostgreSQL sync: {literal(note)}.", icon=":material/info:")
 
 
 def stale_data_banner(info: store.StoreInfo) -> None:
@@ -471,7 +472,9 @@ def stale_data_banner(info: store.StoreInfo) -> None:
         return
     latest = info.loads[-1]["loaded_at"] if info.loads else None
     as_of = f"Data as of {latest} (the last load)" if latest else "No data synced yet"
-    st.error(f"{as_of}: the start-up sync from PostgreSQL failed. {reason}", icon=":material/cloud_off:")
+    st.error(
+        f"{as_of}: the start-up sync from PostgreSQL failed. {literal(reason)}", icon=":material/cloud_off:"
+    )
 
 
 # --- a damaged store ---------------------------------------------------------------------------------------
@@ -480,7 +483,7 @@ def stale_data_banner(info: store.StoreInfo) -> None:
 def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
     """The store file is damaged: say which file, and offer to rebuild it from its source (the PostgreSQL
     table when configured, else demo data); the damaged file is kept beside it as ``.corrupt-<time>``."""
-    st.error(str(exc), icon=":material/error:")
+    st.error(literal(exc), icon=":material/error:")
     st.session_state[KEY_DAMAGED] = (data_key(), exc)
     section = postgres_section()
     source = "PostgreSQL (a full sync)" if section is not None else "demo data"
@@ -500,7 +503,7 @@ def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
                 ensure_data()
         except LgsError as failure:
             stop_with(failure)
-        st.toast(f"The damaged file was kept as {moved.name}; the store was rebuilt.")
+        st.toast(f"The damaged file was kept as {literal(moved.name)}; the store was rebuilt.")
         st.rerun()
     st.stop()
 
@@ -512,7 +515,7 @@ def show_error(exc: LgsError) -> None:
     """One line in an error box; for a damaged store also the Rebuild button (and the page stops there)."""
     if isinstance(exc, store.StoreCorruptError):
         offer_rebuild(exc)
-    st.error(str(exc), icon=":material/error:")
+    st.error(literal(exc), icon=":material/error:")  # it may quote a file name or a value from the data
 
 
 def show_failure(exc: Exception) -> None:
@@ -545,7 +548,7 @@ def guarded(fn: Callable[..., T], *args: Any) -> T:
         _log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         st.error(
-            f"Something went wrong computing this page ({type(exc).__name__}: {first}). Try another date "
+            f"Something went wrong computing this page ({type(exc).__name__}: {literal(first)}). Try another date "
             "range or reload; if it persists, reload the data on the Data page and tell the maintainers "
             "(the details are in the server log).",
             icon=":material/error:",

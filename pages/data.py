@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lgs_core.display import literal
 from lgs_core.ingest import load_file
 from lgs_core.views import count_text
 from pages import _common
@@ -15,7 +16,7 @@ _common.page_setup(filters=False)
 st.title("Data")
 status = _common.data_status()
 info = status.info
-st.markdown(f"**Current source:** {status.source_text}")
+st.markdown(f"**Current source:** {literal(status.source_text)}")  # a file name, a table name
 cols = st.columns(4)
 cols[0].metric("Lines", count_text(info.lines), help="Transaction lines in the store.", border=True)
 cols[1].metric(
@@ -34,7 +35,7 @@ cols[3].metric(
 if info.first_date is not None and info.last_date is not None:
     st.caption(
         f"Invoice dates {info.first_date:%d %b %Y %H:%M} – {info.last_date:%d %b %Y %H:%M} (UK time), "
-        f"{info.countries} countries. Store file: `{info.path}`."
+        f"{info.countries} countries. Store file: {literal(info.path)}."
     )
 
 if info.loads:
@@ -110,7 +111,8 @@ if upload is not None and st.button("Load", type="primary"):
             bar.empty()
             _common.clear_caches()
             st.success(
-                f"{result.source}: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined."
+                f"{literal(result.source)}: {result.rows_loaded:,} lines loaded, "
+                f"{result.rows_quarantined:,} quarantined."
             )
 
 st.subheader("Demo data")

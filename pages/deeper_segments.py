@@ -15,6 +15,7 @@ import polars as pl
 import streamlit as st
 
 from lgs_core import affinity, clv, cohorts, export, migration, store
+from lgs_core.display import literal
 from lgs_core.rfm import RfmParams
 from lgs_core.views import count_text, money_text
 from lgs_core.window import Window
@@ -93,7 +94,7 @@ def _downloads(stem: str, table: pl.DataFrame, manifest: Callable[[], dict[str, 
 view = _common.require_view()
 window, preset = view.window, view.preset
 st.title("Deeper segments")
-st.caption(view.label)
+st.caption(literal(view.label))  # its countries come from the data
 
 tab_cohorts, tab_migration, tab_value, tab_affinity = st.tabs(
     ["Cohort retention", "Segment migration", "Lifetime value", "Product affinity"],
