@@ -138,7 +138,7 @@ def connect(
                 time.sleep(0.1)
                 continue
             raise LgsError(
-                f"cannot open the store ({message.splitlines()[0]})",
+                f"cannot open the store ({str(exc).splitlines()[0]})",
                 where=str(path),
                 todo="check the path is readable and writable, then try again",
             ) from None
@@ -206,6 +206,12 @@ def failure(exc: BaseException, db: str | os.PathLike[str] | None = None) -> Lgs
                 "the store's path is a folder, not a DuckDB file",
                 where=str(path),
                 todo=f"name the store's file with --db or LGS_DB, e.g. {path / DEFAULT_DB_NAME}",
+            )
+        if "read-only file system" in message:
+            return LgsError(
+                "the store's disk is read-only",
+                where=str(path),
+                todo="choose a store on a writable disk with --db or LGS_DB (reading it works: `info`, the analyses)",
             )
         if "permission denied" in message:
             return LgsError(

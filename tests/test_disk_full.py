@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import mounted_tmpfs
 
 from lgs_core.demo import load_demo
 
@@ -30,28 +31,10 @@ REPO = Path(__file__).resolve().parent.parent
 HEADER = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
 
 
-def _mount_tmpfs(where: Path, megabytes: int) -> Iterator[Path]:
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(
-            "cannot mount a small tmpfs to fill up (needs root or CAP_SYS_ADMIN; skipped under CI too: "
-            f"the capability is the machine's): {mounted.stderr.strip()}"
-        )
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 16 MB disk holding a store of 20,000 demo lines (2.3 MB)."""
-    for disk in _mount_tmpfs(tmp_path / "disk", 16):
+    with mounted_tmpfs(tmp_path / "disk", 16) as disk:
         load_demo(disk / "store.duckdb", rows=20_000, seed=3)
         yield disk
 

@@ -17,12 +17,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from app_server import REPO
+from helpers import mounted_tmpfs
 from streamlit.testing.v1 import AppTest
 
 from lgs_core import store
@@ -269,3 +271,71 @@ def test_no_connection_to_the_store_loads_or_installs_extensions(good_store: Pat
         finally:
             con.close()
         assert settings == [(False, False)]
+
+
+# --- other store trouble: one line, exit 2 ------------------------------------------------------------------
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared_folder(good_store: Path) -> Iterator[Path]:
+    """A folder another user can enter (tmp_path is root's alone), holding a copy of the store."""
+    folder = Path(tempfile.mkdtemp(prefix="lgs-perm-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        shutil.copy(good_store, folder / "store.duckdb")
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_cli_as_another_user(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user who does not own the store: `nobody` when we are root (root reads any file)."""
+    if os.geteuid() != 0:
+        return run_cli(*args)
+    probe = subprocess.run([sys.executable, "-c", "import duckdb"], user=NOBODY, capture_output=True, cwd="/")
+    if probe.returncode != 0:
+        pytest.skip(f"user nobody cannot run {sys.executable} with duckdb here: {probe.stderr[-200:]!r}")
+    return subprocess.run(
+        [sys.executable, "-m", "lgs_core", *args],
+        cwd=REPO,
+        env={**os.environ, "HOME": "/tmp"},
+        user=NOBODY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr and "unexpected" not in done.stderr, done.stderr
+    return lines[0]
+
+
+def test_a_store_this_user_may_not_read_or_write_says_so(shared_folder: Path) -> None:
+    db = shared_folder / "store.duckdb"
+    db.chmod(0o600)  # the owner's alone
+    expected = (
+        f"error: {db}: cannot open the store: permission denied — give this user read and write access to the "
+        "file and its folder, or choose another store with --db or LGS_DB"
+    )
+    assert _one_line(run_cli_as_another_user("info", "--db", str(db))) == expected
+    db.chmod(0o644)  # readable by all, writable by its owner: reading works, a load says why it cannot
+    assert run_cli_as_another_user("info", "--db", str(db)).returncode == 0
+    assert _one_line(run_cli_as_another_user("load", str(SEMICOLON), "--append", "--db", str(db))) == expected
+
+
+def test_a_store_on_a_read_only_disk_says_so(good_store: Path, tmp_path: Path) -> None:
+    with mounted_tmpfs(tmp_path / "disk", 8) as disk:
+        db = disk / "store.duckdb"
+        shutil.copy(good_store, db)
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        assert run_cli("info", "--db", str(db)).returncode == 0  # reading works
+        line = _one_line(run_cli("load", str(SEMICOLON), "--append", "--db", str(db)))
+        assert line == (
+            f"error: {db}: the store's disk is read-only — choose a store on a writable disk with --db or "
+            "LGS_DB (reading it works: `info`, the analyses)"
+        )
