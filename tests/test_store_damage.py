@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from app_server import REPO
+from app_server import CHROMIUM_ARGS, REPO, metric, problems, require_chromium, settle, streamlit_server
 from helpers import mounted_tmpfs
 from streamlit.testing.v1 import AppTest
 
@@ -339,3 +339,50 @@ def test_a_store_on_a_read_only_disk_says_so(good_store: Path, tmp_path: Path) -
             f"error: {db}: the store's disk is read-only — choose a store on a writable disk with --db or "
             "LGS_DB (reading it works: `info`, the analyses)"
         )
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_damage_a_load_meets_offers_the_rebuild_and_the_rebuild_works(
+    good_store: Path, tmp_path: Path
+) -> None:
+    """The store is damaged while the app runs (a data block overwritten; the file's time kept, so the
+    page's cached figures still stand): the next load meets it, says "damaged" and offers the Rebuild,
+    whose click — a run after the load's — rebuilds the store."""
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    db = tmp_path / "store.duckdb"
+    shutil.copy(good_store, db)
+    with (
+        streamlit_server(db, tmp_path / "streamlit.log", env={"LGS_DEMO_ROWS": "12000"}) as url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/data")
+            settle(page)
+            assert not problems(page) and metric(page, "Lines") == "20,000"
+            stat = db.stat()
+            _data_block(db)
+            os.utime(db, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(SEMICOLON))
+            settle(page)
+            page.get_by_text("Add to the current data instead of replacing it").click()
+            settle(page)
+            page.get_by_role("button", name="Load", exact=True).click()
+            settle(page)
+            shown_errors = problems(page)
+            assert len(shown_errors) == 1 and f"{db}: the store file is damaged" in shown_errors[0], (
+                shown_errors
+            )
+            page.get_by_role("button", name="Rebuild the store from its source").click()
+            settle(page)
+            page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
+            settle(page)
+            assert not problems(page), problems(page)
+            assert metric(page, "Lines") == "12,000"
+        finally:
+            browser.close()
+    assert len(list(tmp_path.glob("store.duckdb.corrupt-*"))) == 1
