@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -193,11 +194,16 @@ def failure(exc: BaseException, db: str | os.PathLike[str] | None = None) -> Lgs
             return cause
         if not isinstance(cause, duckdb.Error):
             continue
-        message = _without_path(str(cause), path).lower()
-        if any(words in message for words in _NO_SPACE):
-            return _no_space(path)
+        text = _without_path(str(cause), path)
+        message = text.lower()
         if _LOCK_HELD in message:
             return None
+        if "is an existing extension" in message:  # (it names the extension's file, not the store)
+            return _corrupt(path, _file_kind(path) or _DAMAGE["is an existing extension"])
+        if any(not name.startswith("FILE") for name in re.findall(r'"([^"]*)"', text)):
+            continue  # about another file (an input file, a temporary folder elsewhere): not the store's
+        if any(words in message for words in _NO_SPACE):
+            return _no_space(path)
         for words, detail in _DAMAGE.items():
             if words in message:
                 return _corrupt(path, _file_kind(path) or detail)
@@ -331,14 +337,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException as exc:
         with suppress(duckdb.Error):  # an invalidated database cannot roll back; the cause matters more
             con.execute("rollback")
-        if path is None or not isinstance(exc, Exception):
-            raise
-        if _disk_filled(exc):
-            con.close()
-            raise _no_space(path, _give_back_space(path, size_before)) from exc
-        known = failure(exc, path)
+        known = failure(exc, path) if path is not None and isinstance(exc, Exception) else None
         if known is None or known is exc:
             raise
+        if (
+            isinstance(known, StoreFullError)
+            and path is not None
+            and all(k is not known for k in _chain(exc))
+        ):
+            con.close()  # DuckDB's own no-space error (not check_space's): the write had begun
+            known = _no_space(path, _give_back_space(path, size_before))
         raise known from exc
 
 
@@ -389,13 +397,6 @@ def _size(path: Path | None) -> int | None:
         return path.stat().st_size if path is not None else None
     except OSError:
         return None
-
-
-def _disk_filled(exc: BaseException) -> bool:
-    return any(
-        isinstance(cause, duckdb.Error) and any(words in str(cause).lower() for words in _NO_SPACE)
-        for cause in _chain(exc)
-    )
 
 
 def _no_space(path: Path, taken: int = 0) -> StoreFullError:
