@@ -386,3 +386,33 @@ def test_damage_a_load_meets_offers_the_rebuild_and_the_rebuild_works(
         finally:
             browser.close()
     assert len(list(tmp_path.glob("store.duckdb.corrupt-*"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "about_the_store"),
+    [
+        ('IO Error: Could not read enough bytes from file "{db}": attempted to read 8 bytes', True),
+        (
+            'IO Error: Could not write file "{db}.tmp/duckdb_temp_storage-0.tmp": No space left on device',
+            True,
+        ),
+        (
+            'IO Error: Could not read enough bytes from file "/srv/in/lines.csv": attempted to read 8 bytes',
+            False,
+        ),
+        ('IO Error: Could not write file "/var/tmp/spill.tmp": No space left on device', False),
+        ('IO Error: Cannot open file "/srv/in/lines.csv": Permission denied', False),
+        (
+            "Corrupt database file: computed checksum 1 does not match stored checksum 2 in block at location 4096",
+            True,
+        ),
+    ],
+)
+def test_only_failures_about_the_stores_own_files_are_store_trouble(
+    tmp_path: Path, message: str, about_the_store: bool
+) -> None:
+    """DuckDB's words (its message templates) about the store, its WAL or its temporary folder are store
+    trouble; the same words about another file are not, whatever the file is."""
+    db = tmp_path / "store.duckdb"
+    known = store.failure(duckdb.IOException(message.format(db=db)), db)
+    assert (known is not None) is about_the_store, known
