@@ -459,9 +459,9 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False) -> None:
         bar.empty()
     _start_sync_failure.pop(dsn, None)
     clear_caches()
-    st.toast(f"PostgreSQL: {literal(result.summary())}.")
+    st.toast(f"PostgreSQL: {result.summary()}.")
     for note in result.notes or []:  # e.g. why an incremental sync became a full one
-        st.info(f"PostgreSQL sync: {literal(note)}.", icon=":material/info:")
+        st.info(f"PostgreSQL sync: {note}.", icon=":material/info:")
 
 
 def stale_data_banner(info: store.StoreInfo) -> None:
