@@ -178,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted — nothing was changed by the interrupted step", file=sys.stderr)
         return 130
     except Exception as exc:
+        known = store.failure(exc, getattr(args, "db", None))  # damage a query met, a full disk, ...
+        if known is not None and not args.debug:
+            print(f"error: {known}", file=sys.stderr)
+            return EXIT_USER_ERROR
         if args.debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""

@@ -3,17 +3,21 @@
 The manifest records what is needed to reproduce the file: the window, the parameters, the data version
 (the store's fingerprint key), when it was made and how many rows it has.
 
-Spreadsheet formulas are neutralised: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return gets a leading ``'`` so a spreadsheet shows it as text instead of running it (numbers are
-written as numbers and left alone).
+Spreadsheet formulas are neutralised (OWASP, "CSV Injection"): a text cell that starts with ``=``, ``+``,
+``-``, ``@``, their full-width or small forms, a tab or a line break — after any leading spaces or control
+characters, which spreadsheets skip — gets a leading ``'`` so a spreadsheet shows it as text instead of
+running it; so does each line of a cell that holds line breaks (a reader that splits lines naively then
+meets no formula either). Numbers are written as numbers and left alone. A CSV field holding the
+separator, a quote or a line break is quoted (RFC 4180), so a carriage return never starts a row.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,12 +29,39 @@ import xlsxwriter
 from lgs_core.window import Window
 
 MANIFEST_VERSION = 1
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What may start a formula: = + - @ (ASCII, full-width U+FF1D/FF0B/FF0D/FF20, small U+FE66/FE62/FE63/FE6B),
+# and a tab or line break (some importers start a new cell or row there).
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\t\r\n")
+# Every line break str.splitlines() knows (a naive reader's), \r\n first.
+_LINE_BREAK = re.compile("(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])")
+_NEEDS_QUOTES = re.compile('[,"\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]')
+
+
+def _could_start_a_formula(text: str) -> bool:
+    for char in text:
+        if char in _FORMULA_STARTS:
+            return True
+        if not (
+            char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+        ):  # spaces, controls, zero-widths
+            return False
+    return False
 
 
 def neutralise(text: str) -> str:
-    """``text`` made safe for a spreadsheet cell: a leading ``'`` when it could start a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """``text`` made safe for a spreadsheet cell: a leading ``'`` when it, or a line in it, could start a
+    formula."""
+    pieces = _LINE_BREAK.split(text)  # the lines, with the breaks between them at odd places
+    for i in range(2, len(pieces), 2):
+        if _could_start_a_formula(pieces[i]):
+            pieces[i] = "'" + pieces[i]
+    safe = "".join(pieces)
+    return "'" + safe if _could_start_a_formula(safe) else safe
+
+
+def _csv_field(text: str) -> str:
+    """One CSV field: quoted (quotes doubled) when it holds the separator, a quote or a line break."""
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
 
 def build_manifest(
@@ -93,12 +124,15 @@ def _cell_text(value: Any) -> str:
 
 
 def frame_to_csv(df: pl.DataFrame) -> bytes:
-    """``df`` as UTF-8 CSV (header row first), neutralised."""
+    """``df`` as UTF-8 CSV (header row first, rows ended by ``\n``), neutralised and quoted where needed.
+
+    (Python's csv writer with ``lineterminator="\n"`` left a field holding a bare ``\r`` unquoted, so a
+    reader that honours CR read a new row there: a country ``"\r=cmd|..."`` became a row starting ``=cmd``.)
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralise(c) for c in df.columns])
+    buffer.write(",".join(_csv_field(neutralise(c)) for c in df.columns) + "\n")
     for row in df.iter_rows():
-        writer.writerow([_cell_text(v) for v in row])
+        buffer.write(",".join(_csv_field(_cell_text(v)) for v in row) + "\n")
     return buffer.getvalue().encode("utf-8")
 
 

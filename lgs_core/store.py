@@ -9,7 +9,10 @@ or sync leaves the store exactly as it was.
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -25,8 +28,21 @@ from lgs_core.sqlfiles import read_sql
 DEFAULT_DB_NAME = "lgs.duckdb"
 
 
+# Every connection the product opens to a store: DuckDB never fetches or loads an extension by itself. Given
+# a SQLite file as the store, DuckDB 2.0 otherwise tried to download sqlite_scanner from the internet (8 s
+# here, with no network, then an IO error the CLI called "check the path is readable").
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
+
+
 class StoreCorruptError(LgsError):
     """The store file is not a readable DuckDB database (damaged, or another kind of file)."""
+
+
+class StoreFullError(LgsError):
+    """The disk holding the store has no room for a write: nothing was written."""
 
 
 def default_db_path() -> Path:
@@ -54,6 +70,11 @@ def _lock_holder(message: str) -> str:
     return "another process"
 
 
+# DuckDB's words for another process holding the file. Only these: a bare "lock" also matched "block" in
+# "Corrupt database file: ... in block at location 4096", so a damaged header waited 10 s and was called busy.
+_LOCK_HELD = "could not set lock on file"
+
+
 def connect(
     db: str | os.PathLike[str] | None = None,
     *,
@@ -63,7 +84,8 @@ def connect(
     """Open the store (creating the file and its tables when writable and new).
 
     When another process holds the file for writing, retry for ``wait_seconds`` and then raise a
-    ``StoreBusyError`` that names the holder.
+    ``StoreBusyError`` that names the holder. A damaged file (or another kind of file) raises a
+    ``StoreCorruptError`` at once, without waiting.
     """
     path = resolve_db_path(db)
     if read_only and not path.exists():
@@ -87,12 +109,16 @@ def connect(
     waiting = _WaitingMark(path)
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
             waiting.clear()
             break
         except duckdb.Error as exc:
-            message = str(exc)
-            locked = "lock" in message.lower()
+            message = _without_path(str(exc), path)
+            known = failure(exc, path)
+            if known is not None:  # damage, a full disk, a folder: the same answer every time, so at once
+                waiting.clear()
+                raise known from None
+            locked = _LOCK_HELD in message.lower()
             if locked:
                 waiting.set()  # others now leave a gap for us (see _yield_to_waiting_writer)
             # Threads of one process opening the same file at once race in DuckDB's instance cache
@@ -108,22 +134,123 @@ def connect(
                     where=str(path),
                     todo="wait for that load or sync to finish, then try again",
                 ) from None
-            if "not a valid DuckDB database file" in message:
-                raise _corrupt(path) from None
             odd_failures += 1
-            if odd_failures < 3 and time.monotonic() < deadline:  # damage fails every time; a hiccup does not
+            if odd_failures < 3 and time.monotonic() < deadline:  # a hiccup passes; the rest fails every time
                 time.sleep(0.1)
                 continue
-            if isinstance(exc, duckdb.IOException) or racing:
-                raise LgsError(
-                    f"cannot open the store ({message.splitlines()[0]})",
-                    where=str(path),
-                    todo="check the path is readable and writable, then try again",
-                ) from None
-            raise _corrupt(path) from None
+            raise LgsError(
+                f"cannot open the store ({str(exc).splitlines()[0]})",
+                where=str(path),
+                todo="check the path is readable and writable, then try again",
+            ) from None
     if not read_only:
-        con.execute(read_sql("store/schema.sql"))
+        try:
+            con.execute(read_sql("store/schema.sql"))
+        except duckdb.Error as exc:
+            con.close()
+            known = failure(exc, path)
+            if known is None:
+                raise
+            raise known from None
     return con
+
+
+def _without_path(message: str, path: Path) -> str:
+    """DuckDB's message with the store's path taken out: a folder named "locks" or "blocks" says nothing."""
+    return message.replace(str(path), "FILE").replace(str(path.resolve()), "FILE")
+
+
+# What DuckDB says when the store file's own bytes are at fault, whichever block it meets first (matched
+# without the path). Each was met in tests/test_failures.py by writing that damage into a real store.
+_DAMAGE = {
+    "not a valid duckdb database file": "not a DuckDB database",  # its header overwritten, or another file
+    "corrupt database file": "a block fails its checksum",  # a header or data block overwritten
+    "could not read enough bytes": "the file is shorter than its contents (truncated)",
+    "failure while replaying wal": "its write-ahead log (FILE.wal) is damaged or belongs to another database",
+    "is an existing extension": "not a DuckDB database",  # a format DuckDB reads only with an extension
+}
+# The first bytes of files often given by mistake: the message says what the file is.
+_OTHER_FILES = {
+    b"SQLite format 3\x00": "a SQLite database",
+    b"PK\x03\x04": "a zip file (an .xlsx workbook?)",
+    b"PAR1": "a Parquet file",
+    b"\xd0\xcf\x11\xe0": "an old Office file (.xls?)",
+}
+# ENOSPC and EDQUOT as the C library words them (DuckDB passes strerror on).
+_NO_SPACE = ("no space left on device", "disk quota exceeded")
+
+
+def failure(exc: BaseException, db: str | os.PathLike[str] | None = None) -> LgsError | None:
+    """The one-line error a failure met on the store stands for, when it is about the store's file: damage
+    (found at open, or later by the query that reads a damaged block), a full disk, a folder where the
+    file should be, no permission. None when it is something else.
+
+    The exception's chain is searched too: a statement after DuckDB's IO error (e.g. an ``unregister`` in a
+    ``finally``) fails with "Current transaction is aborted", which hides the cause.
+    """
+    path = resolve_db_path(db)
+    for cause in _chain(exc):
+        if isinstance(cause, LgsError):
+            return cause
+        if not isinstance(cause, duckdb.Error):
+            continue
+        text = _without_path(str(cause), path)
+        message = text.lower()
+        if _LOCK_HELD in message:
+            return None
+        if "is an existing extension" in message:  # (it names the extension's file, not the store)
+            return _corrupt(path, _file_kind(path) or _DAMAGE["is an existing extension"])
+        if any(not name.startswith("FILE") for name in re.findall(r'"([^"]*)"', text)):
+            continue  # about another file (an input file, a temporary folder elsewhere): not the store's
+        if any(words in message for words in _NO_SPACE):
+            return _no_space(path)
+        for words, detail in _DAMAGE.items():
+            if words in message:
+                return _corrupt(path, _file_kind(path) or detail)
+        if "is a directory" in message:
+            return LgsError(
+                "the store's path is a folder, not a DuckDB file",
+                where=str(path),
+                todo=f"name the store's file with --db or LGS_DB, e.g. {path / DEFAULT_DB_NAME}",
+            )
+        if "read-only file system" in message:
+            return LgsError(
+                "the store's disk is read-only",
+                where=str(path),
+                todo="choose a store on a writable disk with --db or LGS_DB (reading it works: `info`, the analyses)",
+            )
+        if "permission denied" in message:
+            return LgsError(
+                "cannot open the store: permission denied",
+                where=str(path),
+                todo="give this user read and write access to the file and its folder, "
+                "or choose another store with --db or LGS_DB",
+            )
+    return None
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _file_kind(path: Path) -> str | None:
+    """What the store file is, when its first bytes say it is something else than a DuckDB database."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(16)
+    except OSError:
+        return None
+    if not head:
+        return "the file is empty"
+    for magic, kind in _OTHER_FILES.items():
+        if head.startswith(magic):
+            return f"not a DuckDB database: it is {kind}"
+    return None
 
 
 class _WaitingMark:
@@ -162,11 +289,13 @@ def _yield_to_waiting_writer(path: Path, deadline: float) -> None:
         time.sleep(0.05)
 
 
-def _corrupt(path: Path) -> StoreCorruptError:
+def _corrupt(path: Path, detail: str = "not a readable DuckDB database") -> StoreCorruptError:
+    wal = path.with_name(path.name + ".wal")
+    move = f"mv {path} {path}.corrupt" + (f" && mv {wal} {path}.corrupt.wal" if wal.exists() else "")
     return StoreCorruptError(
-        "the store file is damaged: not a readable DuckDB database",
+        f"the store file is damaged: {detail.replace('FILE', path.name)}",
         where=str(path),
-        todo=f"rebuild it from its source: move it aside (`mv {path} {path}.corrupt`) and run "
+        todo=f"rebuild it from its source: move it aside (`{move}`) and run "
         "`python -m lgs_core demo`, `load FILE` or `sync` again (the app's Rebuild button does this)",
     )
 
@@ -193,14 +322,124 @@ def set_aside(db: str | os.PathLike[str]) -> Path:
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Run the block in one transaction: all of it lands, or none of it."""
+    """Run the block in one transaction: all of it lands, or none of it.
+
+    A failure that is about the store's file (damage met by a query: see ``failure``) is raised as its
+    one-line ``LgsError``. When the disk filled up, ``con`` is closed (it cannot write anyway) and the
+    blocks the write had added to the file are given back (``_give_back_space``).
+    """
+    path = _database_path(con)
+    size_before = _size(path)
     con.execute("begin transaction")
     try:
         yield con
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
+        con.execute("commit")
+    except BaseException as exc:
+        with suppress(duckdb.Error):  # an invalidated database cannot roll back; the cause matters more
+            con.execute("rollback")
+        known = failure(exc, path) if path is not None and isinstance(exc, Exception) else None
+        if known is None or known is exc:
+            raise
+        if (
+            isinstance(known, StoreFullError)
+            and path is not None
+            and all(k is not known for k in _chain(exc))
+        ):
+            con.close()  # DuckDB's own no-space error (not check_space's): the write had begun
+            known = _no_space(path, _give_back_space(path, size_before))
+        raise known from exc
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    rows = con.sql("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    return Path(rows[0][0]) if rows and rows[0][0] else None
+
+
+# --- a full disk ----------------------------------------------------------------------------------------------
+
+# What a write needs on disk, per line and once: DuckDB's file grew by 1.6 MB + 16 bytes a line replacing
+# demo data (3.1 MB for 100k lines, 17.3 MB for 1M) and by 2.4 MB for the real sample's 34,766 lines (its
+# descriptions are richer); twice that leaves room for the summaries, the WAL and data richer still. A
+# replace needs it all at once: the old lines' blocks are freed only when the new ones are committed.
+_BYTES_PER_LINE = 48
+_BYTES_PER_WRITE = 4 * 1024 * 1024
+_MB = 1024 * 1024
+
+
+def check_space(con: duckdb.DuckDBPyConnection, lines: int) -> None:
+    """Refuse (``StoreFullError``, nothing written) a write of ``lines`` lines that the store's disk has no
+    room for: better than filling the disk and failing halfway."""
+    path = _database_path(con)
+    if path is None:  # an in-memory database
+        return
+    needed = _BYTES_PER_WRITE + _BYTES_PER_LINE * lines
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return
+    if free < needed:
+        need_mb, free_mb = _megabytes(needed), free // _MB  # rounded so that the difference is enough
+        raise StoreFullError(
+            f"not enough free space for the store: this write of {lines:,} lines needs about "
+            f"{need_mb} MB, {free_mb} MB is free",
+            where=str(path.parent),
+            todo=f"free {need_mb - free_mb} MB there, or choose another store with --db or LGS_DB "
+            "(the store is unchanged)",
+        )
+
+
+def _megabytes(size: int) -> int:
+    return max(1, math.ceil(size / _MB))
+
+
+def _size(path: Path | None) -> int | None:
+    try:
+        return path.stat().st_size if path is not None else None
+    except OSError:
+        return None
+
+
+def _no_space(path: Path, taken: int = 0) -> StoreFullError:
+    """The disk filled up during a write (rolled back); ``taken``: the bytes it had written by then."""
+    more = f"more than {_megabytes(taken)} MB" if taken > 0 else "some space"
+    return StoreFullError(
+        "no space left on the disk: the write stopped when it filled up, and was undone",
+        where=str(path.parent),
+        todo=f"free {more} there, or choose another store with --db or LGS_DB (the store is unchanged)",
+    )
+
+
+def _give_back_space(path: Path, size_before: int | None) -> int:
+    """Shrink the store file back after a write that filled the disk and was rolled back; return how many
+    bytes the write had added to it.
+
+    DuckDB writes a big insert straight into new blocks at the file's end; after the rollback the file stays
+    grown (measured: 2.3 MB grown to fill a 6 MB disk stayed 6.0 MB after ROLLBACK, CHECKPOINT, FORCE
+    CHECKPOINT, VACUUM and a reopen). A new DuckDB instance sees those blocks as free, and a checkpoint
+    that writes something truncates the free end of the file; on a full disk a commit cannot write its WAL,
+    but with ``checkpoint_threshold`` 0 it checkpoints instead. So a new connection adds and removes a
+    ``store_meta`` row (the data is as it was), and the file is back to about its size. When another
+    connection of this process still has the store open (another session of the app), DuckDB refuses a
+    connection with another configuration, and the space is given back by a later checkpoint.
+    """
+    grown = _size(path)
+    taken = grown - size_before if grown is not None and size_before is not None else 0
+    try:
+        con = duckdb.connect(str(path), config={**CONNECT_CONFIG, "checkpoint_threshold": "0b"})
+    except duckdb.Error:
+        return taken
+    try:
+        total, block, free = con.sql(
+            "select total_blocks, block_size, free_blocks from pragma_database_size()"
+        ).fetchall()[0]
+        if free or (grown or 0) - total * block > block:  # free blocks, or blocks past the last one used
+            con.execute("insert or replace into store_meta values ('give_back_space', '')")
+            con.execute("delete from store_meta where key = 'give_back_space'")
+    except duckdb.Error:
+        pass
+    finally:
+        con.close()
+    return taken
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> object:
@@ -240,7 +479,9 @@ def clear_data(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def insert_staged_lines(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    """Insert the relation ``staged_lines`` (canonical typed columns) into ``lines`` with derived flags."""
+    """Insert the relation ``staged_lines`` (canonical typed columns) into ``lines`` with derived flags,
+    when the disk has room for them (``check_space``)."""
+    check_space(con, int(scalar(con, "select count(*) from staged_lines")))  # type: ignore[call-overload]
     con.execute(read_sql("store/insert_lines.sql"), {"load_id": load_id})
     _mark_summaries_stale(con)
 

@@ -26,6 +26,7 @@ import streamlit as st
 from lgs_core import store, views
 from lgs_core.access import Principal
 from lgs_core.analytics import PRESETS, definition
+from lgs_core.display import literal
 from lgs_core.errors import LgsError
 from lgs_core.filters import Filters, filters_from_query, filters_to_query
 from lgs_core.rfm import RfmParams
@@ -47,6 +48,8 @@ KEY_QUICK = "flt_quick"
 # The last complete view: restores the sidebar after a page that does not show it (Data), whose run drops
 # the widgets' state, and after a page switch that dropped the query string.
 KEY_SAVED = "_lgs_view"
+# (data key, error) of a store found damaged by a run: later runs offer the rebuild until the file changes.
+KEY_DAMAGED = "_lgs_damaged"
 DEFAULT_PRESET = "standard"
 PAGE_CONFIG: dict[str, Any] = {"page_title": "LGS Explorer", "page_icon": "🎁", "layout": "wide"}
 # The size of the real data set: what a new user explores until real data is loaded.
@@ -142,6 +145,13 @@ def _connection(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
     con = store.connect(path)
     try:
         yield con
+    except (
+        duckdb.Error
+    ) as exc:  # a query met a damaged block: the store is damaged, not "something went wrong"
+        known = store.failure(exc, path)
+        if known is None:
+            raise
+        raise known from None
     finally:
         con.close()
 
@@ -406,6 +416,9 @@ def page_setup(*, filters: bool = True) -> View | None:
         st.stop()
     st.sidebar.title("LGS Explorer")
     _access.sidebar_identity()
+    damaged = st.session_state.get(KEY_DAMAGED)
+    if damaged is not None and damaged[0] == data_key():  # damage found by an earlier run (e.g. a load)
+        offer_rebuild(damaged[1])
     try:
         ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
         stale_data_banner(store_info())
@@ -472,7 +485,9 @@ def stale_data_banner(info: store.StoreInfo) -> None:
         return
     latest = info.loads[-1]["loaded_at"] if info.loads else None
     as_of = f"Data as of {latest} (the last load)" if latest else "No data synced yet"
-    st.error(f"{as_of}: the start-up sync from PostgreSQL failed. {reason}", icon=":material/cloud_off:")
+    st.error(
+        f"{as_of}: the start-up sync from PostgreSQL failed. {literal(reason)}", icon=":material/cloud_off:"
+    )
 
 
 # --- a damaged store ---------------------------------------------------------------------------------------
@@ -481,7 +496,8 @@ def stale_data_banner(info: store.StoreInfo) -> None:
 def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
     """The store file is damaged: say which file, and offer to rebuild it from its source (the PostgreSQL
     table when configured, else demo data); the damaged file is kept beside it as ``.corrupt-<time>``."""
-    show_error(exc)
+    st.error(literal(exc), icon=":material/error:")
+    st.session_state[KEY_DAMAGED] = (data_key(), exc)
     section = postgres_section()
     source = "PostgreSQL (a full sync)" if section is not None else "demo data"
     from pages import _access
@@ -490,9 +506,13 @@ def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
         st.info("Rebuilding the store needs an editor: ask one to open this page.", icon=":material/build:")
         st.stop()
     if st.button(
-        f"Rebuild the store from its source: {source}", type="primary", icon=":material/build:"
+        f"Rebuild the store from its source: {source}",
+        type="primary",
+        icon=":material/build:",
+        key="lgs_rebuild_store",
     ) and _access.allowed(_access.Action.REBUILD):
         try:
+            st.session_state.pop(KEY_DAMAGED, None)
             moved = store.set_aside(db_path())
             clear_caches()
             if section is not None:
@@ -501,7 +521,7 @@ def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
                 ensure_data()
         except LgsError as failure:
             stop_with(failure)
-        st.toast(f"The damaged file was kept as {moved.name}; the store was rebuilt.")
+        st.toast(f"The damaged file was kept as {literal(moved.name)}; the store was rebuilt.")
         st.rerun()
     st.stop()
 
@@ -510,7 +530,19 @@ def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
 
 
 def show_error(exc: LgsError) -> None:
-    st.error(str(exc), icon=":material/error:")
+    """One line in an error box; for a damaged store also the Rebuild button (and the page stops there)."""
+    if isinstance(exc, store.StoreCorruptError):
+        offer_rebuild(exc)
+    st.error(literal(exc), icon=":material/error:")  # it may quote a file name or a value from the data
+
+
+def show_failure(exc: Exception) -> None:
+    """``show_error`` for an ``LgsError`` or a failure about the store's file (a damaged block met by a
+    query, a full disk: ``store.failure``); anything else is raised again."""
+    known = exc if isinstance(exc, LgsError) else store.failure(exc, db_path())
+    if known is None:
+        raise exc
+    show_error(known)
 
 
 def stop_with(exc: LgsError) -> NoReturn:
@@ -528,10 +560,13 @@ def guarded(fn: Callable[..., T], *args: Any) -> T:
     except LgsError as exc:
         stop_with(exc)
     except Exception as exc:
+        known = store.failure(exc, db_path())  # e.g. a damaged block met by a query outside _connection
+        if known is not None:
+            stop_with(known)
         _log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         st.error(
-            f"Something went wrong computing this page ({type(exc).__name__}: {first}). Try another date "
+            f"Something went wrong computing this page ({type(exc).__name__}: {literal(first)}). Try another date "
             "range or reload; if it persists, reload the data on the Data page and tell the maintainers "
             "(the details are in the server log).",
             icon=":material/error:",

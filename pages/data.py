@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lgs_core.access import Action
-from lgs_core.errors import LgsError
+from lgs_core.display import literal
 from lgs_core.ingest import load_file
 from lgs_core.views import count_text
 from pages import _access, _common
@@ -18,7 +18,7 @@ st.title("Data")
 _access.who_note()
 status = _common.data_status()
 info = status.info
-st.markdown(f"**Current source:** {status.source_text}")
+st.markdown(f"**Current source:** {literal(status.source_text)}")  # a file name, a table name
 cols = st.columns(4)
 cols[0].metric("Lines", count_text(info.lines), help="Transaction lines in the store.", border=True)
 cols[1].metric(
@@ -37,7 +37,7 @@ cols[3].metric(
 if info.first_date is not None and info.last_date is not None:
     st.caption(
         f"Invoice dates {info.first_date:%d %b %Y %H:%M} – {info.last_date:%d %b %Y %H:%M} (UK time), "
-        f"{info.countries} countries. Store file: `{info.path}`."
+        f"{info.countries} countries. Store file: {literal(info.path)}."
     )
 
 if info.loads:
@@ -119,14 +119,15 @@ if upload is not None and _access.confirmed_button(
                 progress=_common.progress_to(bar),
                 by=_access.principal(),
             )
-        except LgsError as exc:
+        except Exception as exc:
             bar.empty()
-            _common.show_error(exc)
+            _common.show_failure(exc)
         else:
             bar.empty()
             _common.clear_caches()
             st.success(
-                f"{result.source}: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined."
+                f"{literal(result.source)}: {result.rows_loaded:,} lines loaded, "
+                f"{result.rows_quarantined:,} quarantined."
             )
 
 st.subheader("Demo data")
@@ -146,9 +147,9 @@ if _access.confirmed_button("Regenerate demo data", key="demo", action=Action.DE
             progress=_common.progress_to(bar),
             by=_access.principal(),
         )
-    except LgsError as exc:
+    except Exception as exc:
         bar.empty()
-        _common.show_error(exc)
+        _common.show_failure(exc)
     else:
         bar.empty()
         _common.clear_caches()
@@ -167,8 +168,8 @@ if section is not None:
     ):
         try:
             _common.sync_postgres(section, full=full, by=_access.principal())
-        except LgsError as exc:
-            _common.show_error(exc)
+        except Exception as exc:
+            _common.show_failure(exc)
         else:
             st.rerun()
 

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from lgs_core import affinity, clv, cohorts, export, migration, store
-from lgs_core.errors import LgsError
+from lgs_core.display import literal
 from lgs_core.rfm import RfmParams
 from lgs_core.views import count_text, money_text
 from lgs_core.window import Window
@@ -73,8 +73,8 @@ def _compute(fn: Callable[..., T], *args: Any) -> T | None:
     """``fn(path, key, *args)``, or None after showing the one-line message of an LgsError."""
     try:
         return fn(str(_common.db_path()), _common.data_key(), *args)
-    except LgsError as exc:
-        _common.show_error(exc)
+    except Exception as exc:  # an LgsError, or a damaged block met by a query (else raised again)
+        _common.show_failure(exc)
         return None
 
 
@@ -95,7 +95,7 @@ def _downloads(stem: str, table: pl.DataFrame, manifest: Callable[[], dict[str, 
 view = _common.require_view()
 window, preset = view.window, view.preset
 st.title("Deeper segments")
-st.caption(view.label)
+st.caption(literal(view.label))  # its countries come from the data
 
 tab_cohorts, tab_migration, tab_value, tab_affinity = st.tabs(
     ["Cohort retention", "Segment migration", "Lifetime value", "Product affinity"],

@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from lgs_core import charts
+from lgs_core.display import literal
 from lgs_core.views import definition
 from pages import _common
 
 view = _common.require_view()
 st.title("Overview")
-st.caption(view.label)
+st.caption(literal(view.label))  # its countries come from the data
 result = _common.guarded(_common.overview, view)
 if result.is_empty:
     st.info(

@@ -15,6 +15,7 @@ import streamlit as st
 from lgs_core import report, store
 from lgs_core.access import Action
 from lgs_core.anomaly import DETECTED, METRICS, DetectorSettings
+from lgs_core.display import literal
 from pages import _access, _common
 
 
@@ -122,23 +123,23 @@ rep = _common.guarded(
 )
 
 st.subheader(rep.title.replace("LGS weekly report: ", "").capitalize())
-st.caption(rep.scope)
+st.caption(literal(rep.scope))  # report texts name countries from the data
 if not rep.trading:
     st.info(
         "No lines at all in the store this week: the shop was closed, or the week's data is missing.",
         icon="🎄",
     )
 elif rep.quiet:
-    st.success(rep.headline, icon="✅")
+    st.success(literal(rep.headline), icon="✅")
 else:
-    st.error(rep.headline, icon="🚩")
+    st.error(literal(rep.headline), icon="🚩")
 for flag in rep.flags:
-    st.markdown(f"**{flag.arrow} {flag.assessment.status.capitalize()}:** {flag.text}")
+    st.markdown(f"**{flag.arrow} {flag.assessment.status.capitalize()}:** {literal(flag.text)}")
     if flag.countries:
-        st.markdown(flag.countries_text())
-    st.caption(f"Why: {flag.assessment.reason}.")
+        st.markdown(literal(flag.countries_text()))
+    st.caption(f"Why: {literal(flag.assessment.reason)}.")
 for flag in rep.watches:
-    st.warning(f"**Watch (not flagged):** {flag.text} {flag.assessment.reason}.", icon="👀")
+    st.warning(f"**Watch (not flagged):** {literal(flag.text)} {literal(flag.assessment.reason)}.", icon="👀")
 
 cols = st.columns(len(rep.kpis))
 for column, kpi in zip(cols, rep.kpis, strict=True):
@@ -168,7 +169,7 @@ st.caption(
 with st.expander(f"The last {rep.weeks.height} weeks", icon=":material/table:"):
     st.dataframe(report.history_table(rep), hide_index=True, width="stretch")
 for note in rep.notes:
-    st.caption(f"Note: {note}")
+    st.caption(f"Note: {literal(note)}")
 
 d1, d2, d3 = st.columns(3)
 d1.download_button(

@@ -7,6 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from lgs_core import charts, views
+from lgs_core.display import literal
 from lgs_core.rfm import FixedCuts, RfmParams
 from lgs_core.views import count_text, definition
 from pages import _common
@@ -15,7 +16,7 @@ view = _common.require_view()
 preset = view.preset
 st.title("Customer segments")
 st.caption(
-    f"{view.label} — pick dates and countries in the sidebar; choose segments under **Customer lists** to "
+    f"{literal(view.label)} — pick dates and countries in the sidebar; choose segments under **Customer lists** to "
     "see and download their customers."
 )
 
@@ -129,7 +130,7 @@ c1.metric(
 )
 c2.metric("Reference date", result.reference_text, help=definition("reference_date", preset), border=True)
 with c3.container(border=True):
-    st.markdown("**Cut points** (" + result.segment_map_name + ")")
+    st.markdown("**Cut points** (" + literal(result.segment_map_name) + ")")
     st.caption(" · ".join(result.cut_point_lines()) + f" — {definition('score_rule', preset)}")
 
 left, right = st.columns(2)
@@ -188,7 +189,7 @@ if not chosen:
 table = result.customer_table(chosen)
 stem = views.export_file_stem(result.window, chosen)
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
-c1.metric(f"Customers in {', '.join(chosen)}", count_text(table.height))
+c1.metric(f"Customers in {literal(', '.join(chosen))}", count_text(table.height))  # names a user typed
 _common.list_downloads(
     (c2, c3, c4),
     stem,
@@ -235,7 +236,7 @@ if not table.is_empty():
     if customer is not None:
         left, right = st.columns([1, 1])
         with left:
-            st.markdown("\n".join(f"- {line}" for line in result.explain(int(customer))))
+            st.markdown("\n".join(f"- {literal(line)}" for line in result.explain(int(customer))))
         with right:
             invoices = _common.guarded(_common.customer_invoices, view, int(customer))
             st.dataframe(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from lgs_core import store
 
@@ -88,3 +91,25 @@ def assert_summaries_equal_a_rebuild(con: duckdb.DuckDBPyConnection) -> None:
         held = con.sql(f"select * from main.{name} order by all").fetchall()
         rebuilt = con.sql(f"select * from ({store.summary_sql(name)}) order by all").fetchall()
         assert held == rebuilt, name
+
+
+@contextmanager
+def mounted_tmpfs(where: Path, megabytes: int) -> Iterator[Path]:
+    """A small real disk at ``where`` (a tmpfs, unmounted after): to fill up, or to remount read-only.
+    Skips where this process may not mount (root or CAP_SYS_ADMIN is needed; under CI too: the
+    capability is the machine's, not the code's)."""
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(
+            "cannot mount a small tmpfs (needs root or CAP_SYS_ADMIN; skipped under CI too: the capability "
+            f"is the machine's): {done.stderr.strip()}"
+        )
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)

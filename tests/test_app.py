@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from lgs_core import rfm, store, views
 from lgs_core.demo import load_demo
+from lgs_core.display import shown
 from lgs_core.window import Window
 
 REPO = Path(__file__).resolve().parent.parent
@@ -277,7 +278,7 @@ def test_a_customer_is_explained(app: AppTest, con: object) -> None:
     app.switch_page("pages/segments.py").run()
     customer = app.selectbox[0].value
     result = views.segments(con, Window())  # type: ignore[arg-type]
-    explained = "\n".join(m.value for m in app.markdown)
+    explained = "\n".join(shown(m.value) for m in app.markdown)  # (the lines are shown as text)
     for line in result.explain(int(customer)):
         assert line in explained
 

@@ -40,6 +40,7 @@ from streamlit.testing.v1 import AppTest
 
 from lgs_core import store
 from lgs_core.demo import load_demo
+from lgs_core.display import shown
 
 APP = str(REPO / "streamlit_app.py")
 TIMEOUT = 120
@@ -72,8 +73,9 @@ def one_line(text: str) -> str:
 
 
 def app_errors(at: AppTest) -> list[str]:
+    """The error boxes' texts as they read on the page (their Markdown source escapes what they quote)."""
     assert not at.exception, [e.value for e in at.exception]
-    return [e.value for e in at.error]
+    return [shown(e.value) for e in at.error]
 
 
 # --- PostgreSQL down at the app's start -----------------------------------------------------------------
