@@ -153,7 +153,7 @@ def read_choice(query: Query, name: str, choices: Sequence[T], default: T) -> tu
     for choice in choices:
         if str(choice) == text.strip():
             return choice, None
-    allowed = ", ".join(str(c) for c in choices)
+    allowed = ", ".join(str(c) for c in choices) if len(choices) <= 8 else f"the {len(choices)} choices"
     return default, f"{name} {_quote(text)} is not one of {allowed}: {default} used"
 
 
