@@ -11,10 +11,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from lgs_core.errors import LgsError
-from pages import _common
-
-st.set_page_config(**_common.PAGE_CONFIG)
+# The title and the navigation before anything else: until this process's first st.navigation call Streamlit
+# is in its v1 pages/ folder mode, and until set_page_config the tab reads "streamlit app"; the imports below
+# (Polars, DuckDB, Altair) and a first start's demo data take seconds, during which the sidebar listed the
+# folder's files ("streamlit app, common, data, …"). (The same config as pages/_common.PAGE_CONFIG.)
+st.set_page_config(page_title="LGS Explorer", page_icon="🎁", layout="wide")
 APP_DIR = Path(__file__).resolve().parent
 
 
@@ -23,12 +24,6 @@ def ensure_data() -> None:
     section in the secrets, sync it at the server's start instead. (``_common.ensure_data`` does it.)"""
     _common.ensure_data()
 
-
-# The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
-# line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
-# does not raise: the pages show the last synced data with a banner saying how old it is.
-with contextlib.suppress(LgsError):
-    ensure_data()
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
@@ -42,4 +37,15 @@ for optional, title, icon in (
     if (APP_DIR / "pages" / optional).exists():
         pages.append(st.Page(f"pages/{optional}", title=title, icon=icon))
 pages.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
-st.navigation(pages).run()
+st.set_option("client.showSidebarNavigation", True)
+navigation = st.navigation(pages)
+
+from lgs_core.errors import LgsError  # noqa: E402  (after the navigation: see above)
+from pages import _common  # noqa: E402
+
+# The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
+# line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
+# does not raise: the pages show the last synced data with a banner saying how old it is.
+with contextlib.suppress(LgsError):
+    ensure_data()
+navigation.run()
