@@ -7,16 +7,26 @@ from pathlib import Path
 
 import streamlit as st
 
-from lgs_core.errors import LgsError
+from lgs_core import views
+from lgs_core.errors import AlreadyLoadedError, LgsError
 from lgs_core.ingest import load_file
 from lgs_core.views import count_text
 from pages import _common
+
+# What the last load or regeneration did: shown once, after the rerun that redraws the page from the new data
+# (drawn before it, the header still named the old source and "Nothing quarantined" stood beside the new
+# load's "3 quarantined").
+_KEY_DONE = "_lgs_data_done"
+APPEND_LABEL = "Add to the current data instead of replacing it"
 
 _common.page_setup(filters=False)
 st.title("Data")
 status = _common.data_status()
 info = status.info
-st.markdown(f"**Current source:** {status.source_text}")
+done = st.session_state.pop(_KEY_DONE, None)
+if done is not None:
+    st.success(_common.markdown_literal(done), icon=":material/check_circle:")
+st.markdown("**Current source:** " + _common.markdown_literal(status.source_text))
 cols = st.columns(4)
 cols[0].metric("Lines", count_text(info.lines), help="Transaction lines in the store.", border=True)
 cols[1].metric(
@@ -96,7 +106,7 @@ upload = st.file_uploader(
     "Transactions (.xlsx or .csv): the UCI workbook, its CSV dump, or the original Online Retail set",
     type=["xlsx", "csv"],
 )
-append = st.checkbox("Add to the current data instead of replacing it")
+append = st.checkbox(APPEND_LABEL)
 if upload is not None and st.button("Load", type="primary"):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / upload.name
@@ -104,15 +114,23 @@ if upload is not None and st.button("Load", type="primary"):
         bar = st.progress(0.0, text=f"Loading {upload.name}…")
         try:
             result = load_file(path, _common.db_path(), append=append, progress=_common.progress_to(bar))
+        except AlreadyLoadedError as exc:  # said for this page: a checkbox, not the CLI's --append
+            bar.empty()
+            _common.show_error(
+                LgsError(
+                    exc.what,
+                    where=exc.where,
+                    todo=f"nothing to do; to load it again, untick “{APPEND_LABEL}” (that replaces the data set)",
+                )
+            )
         except LgsError as exc:
             bar.empty()
             _common.show_error(exc)
         else:
             bar.empty()
             _common.clear_caches()
-            st.success(
-                f"{result.source}: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined."
-            )
+            st.session_state[_KEY_DONE] = views.load_message(info, result)
+            st.rerun()
 
 st.subheader("Demo data")
 st.caption("Realistic, generated London Gift Shop lines (not real customers): replaces the current data.")
@@ -124,13 +142,14 @@ if st.button("Regenerate demo data"):
 
     bar = st.progress(0.0, text="Generating…")
     try:
-        load_demo(_common.db_path(), rows=int(rows), seed=int(seed), progress=_common.progress_to(bar))
+        made = load_demo(_common.db_path(), rows=int(rows), seed=int(seed), progress=_common.progress_to(bar))
     except LgsError as exc:
         bar.empty()
         _common.show_error(exc)
     else:
         bar.empty()
         _common.clear_caches()
+        st.session_state[_KEY_DONE] = views.load_message(info, made)
         st.rerun()
 
 section = _common.postgres_section()
