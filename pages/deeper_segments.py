@@ -499,7 +499,7 @@ with tab_value:
                     names[purchases]: st.column_config.NumberColumn(
                         format="%.2f", help="Days with an order expected in the period."
                     ),
-                    "Total spend (£)": st.column_config.NumberColumn(format="£%,.2f", width="small"),
+                    "Total spend (£)": st.column_config.NumberColumn(format="£%,.2f"),
                     "Days with an order": st.column_config.NumberColumn(
                         help="Several orders on one day count as one."
                     ),
@@ -528,7 +528,16 @@ with tab_value:
                     "Customers in ten groups by predicted orders (10: the most expected): predicted against "
                     "actual, on months the model did not see."
                 )
-                st.dataframe(views.words(cal.deciles, D), hide_index=True, width="stretch", placeholder="–")
+                st.dataframe(
+                    views.words(cal.deciles, D),
+                    hide_index=True,
+                    width="stretch",
+                    placeholder="–",
+                    column_config={
+                        D[c]: st.column_config.NumberColumn(format="%.2f")
+                        for c in ("predicted_mean", "actual_mean", "predicted_total")
+                    },
+                )
 
 # --- product affinity --------------------------------------------------------------------------------------
 with tab_affinity:

@@ -390,7 +390,7 @@ if mode == "rule":
     )
     chosen = rule
     st.caption(
-        "Customers whose "
+        "Customers with a "
         + _common.markdown_literal(rule.describe(result.result.reference_date))
         + " (each limit included), in this date range and these countries."
     )
@@ -429,7 +429,7 @@ c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
 c1.metric(
     f"Customers in {name}" if mode == "segments" else "Customers on the list",
     count_text(table.height),
-    help=None if mode == "segments" else f"Customers whose {name}.",
+    help=None if mode == "segments" else f"Customers with a {_common.markdown_literal(name)}.",
 )
 _common.list_downloads(
     (c2, c3, c4),
@@ -478,6 +478,15 @@ if state.get("seg_customer") is not None and state.get("seg_customer") not in la
     typed = state["seg_customer"]
     if not (str(typed).isdigit() and int(typed) in scored):
         state["seg_customer"] = ids[0] if ids else None  # another list: its first customer
+
+
+def _typed_number() -> None:
+    """A number typed in and Enter (the picker's "Add: 12347"): the customer it names, as on the list."""
+    typed = state.get("seg_customer")
+    if isinstance(typed, str) and typed.strip().isdigit():
+        state["seg_customer"] = int(typed.strip())
+
+
 _seeded("seg_customer", "customer", _read_customer, ids[0] if ids else None)
 if state["seg_customer"] is not None and state["seg_customer"] not in ids:
     ids.append(state["seg_customer"])  # a customer from the link or typed in, not on the list
@@ -492,6 +501,7 @@ customer = st.selectbox(
     ),
     filter_mode="prefix",
     accept_new_options=True,
+    on_change=_typed_number,
     placeholder="Type a customer number",
     help="The list's customers, biggest spender first; type any customer's number and press Enter.",
 )
