@@ -363,8 +363,8 @@ if mode == "rule":
             state[key] = int(state[key]) if whole else float(state[key])
         limits[name] = column.number_input(
             label,
-            min_value=0 if name != "orders" else 1,
-            step=1 if whole else 50,
+            min_value=(1 if name == "orders" else 0) if whole else 0.0,
+            step=1 if whole else 50.0,
             format=None if whole else "%.2f",
             key=key,
             placeholder="no limit",
