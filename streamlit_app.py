@@ -11,14 +11,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from lgs_core.errors import LgsError
-from pages import _access, _common
-
-st.set_page_config(**_common.PAGE_CONFIG)
+# The title before anything else: until set_page_config the tab reads "streamlit app"; the imports below
+# (Polars, DuckDB, Altair) and a first start's demo data take seconds. (The same config as
+# pages/_common.PAGE_CONFIG.) The v1 pages/ folder listing is hidden by .streamlit/config.toml until
+# st.navigation below draws the real one.
+st.set_page_config(page_title="LGS Explorer", page_icon="🎁", layout="wide")
 APP_DIR = Path(__file__).resolve().parent
 
 # With [auth] in the secrets, a visitor sees only the sign-in page until signed in and on the allow-list
 # (issue #16): no figure, no customer, no page of the app.
+from pages import _access  # noqa: E402  (after the title: see above)
+
 if not _access.let_in():
     st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
     st.stop()
@@ -29,12 +32,6 @@ def ensure_data() -> None:
     section in the secrets, sync it at the server's start instead. (``_common.ensure_data`` does it.)"""
     _common.ensure_data()
 
-
-# The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
-# line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
-# does not raise: the pages show the last synced data with a banner saying how old it is.
-with contextlib.suppress(LgsError):
-    ensure_data()
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
@@ -48,4 +45,15 @@ for optional, title, icon in (
     if (APP_DIR / "pages" / optional).exists():
         pages.append(st.Page(f"pages/{optional}", title=title, icon=icon))
 pages.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
-st.navigation(pages).run()
+st.set_option("client.showSidebarNavigation", True)
+navigation = st.navigation(pages)
+
+from lgs_core.errors import LgsError  # noqa: E402  (after the navigation: see above)
+from pages import _common  # noqa: E402
+
+# The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
+# line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
+# does not raise: the pages show the last synced data with a banner saying how old it is.
+with contextlib.suppress(LgsError):
+    ensure_data()
+navigation.run()

@@ -10,10 +10,12 @@ quoting any of them) show as exactly its characters:
 - each ASCII punctuation character Markdown or Streamlit gives a meaning gets a backslash (CommonMark:
   then it is only itself), which stops emphasis, links, code, HTML, entities, headings, lists, tables,
   LaTeX and ``:color[…]`` (commas, quotes and the like are left as they are: they mean nothing there);
-- a WORD JOINER (U+2060, invisible, no width) follows each of ``: / @ . - < > = ~`` and the first ``w``
-  of ``www``, which stops what is found in the text after the Markdown is parsed, where a backslash no
-  longer is: bare URLs, ``www.`` names and e-mail addresses turned into links, ``:material/…:`` and
-  ``:emoji:`` codes, ``->`` / ``<=`` arrows (checked in Chromium: tests/test_content_injection.py);
+- a WORD JOINER (U+2060, invisible, no width) follows each ``:`` and ``@``, the first ``w`` of ``www``,
+  and the first of two arrow characters (``-> <- => <= >=``), which stops what is found in the text after
+  the Markdown is parsed, where a backslash no longer is: bare URLs (``http:``), ``www.`` names and e-mail
+  addresses turned into links, ``:material/…:`` and ``:emoji:`` codes, arrows (checked in Chromium:
+  tests/test_content_injection.py). Nowhere else: a path or a file name copied from the page (an error
+  box's ``mv`` command) must paste as itself, so ``/``, ``.`` and ``-`` alone get no joiner;
 - line breaks become spaces: a message is one line.
 
 It is for Markdown only: a dataframe cell, a selectbox option or a chart's text is text already.
@@ -26,7 +28,7 @@ import re
 # The ASCII punctuation that means something in Markdown or to Streamlit (CommonMark escapes any of it).
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&^=])")
 # Characters that start a pattern found after parsing (autolinks, shortcodes, typographic replacements).
-_JOIN_AFTER = re.compile(r"([:/@.\-<>=~]|[wW](?=[wW]{2}))")
+_JOIN_AFTER = re.compile(r"([:@]|[wW](?=[wW]{2})|[-<>=~](?=\\?[-<>=~]))")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 WORD_JOINER = "\u2060"
 

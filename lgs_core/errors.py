@@ -21,3 +21,7 @@ class LgsError(Exception):
 
 class StoreBusyError(LgsError):
     """Another process holds the store file for writing."""
+
+
+class AlreadyLoadedError(LgsError):
+    """An append of a file the data set already holds (same contents): refused, nothing changed."""

@@ -123,37 +123,57 @@ def _cell_text(value: Any) -> str:
     return neutralise(str(value))
 
 
-def frame_to_csv(df: pl.DataFrame) -> bytes:
-    """``df`` as UTF-8 CSV (header row first, rows ended by ``\n``), neutralised and quoted where needed.
+def frame_to_csv(df: pl.DataFrame, labels: Mapping[str, str] | None = None) -> bytes:
+    """``df`` as UTF-8 CSV (header row first: the column names, or their ``labels``; rows ended by ``\n``),
+    neutralised and quoted where needed.
 
     (Python's csv writer with ``lineterminator="\n"`` left a field holding a bare ``\r`` unquoted, so a
     reader that honours CR read a new row there: a country ``"\r=cmd|..."`` became a row starting ``=cmd``.)
     """
     buffer = io.StringIO()
-    buffer.write(",".join(_csv_field(neutralise(c)) for c in df.columns) + "\n")
+    buffer.write(",".join(_csv_field(neutralise(_header(c, labels))) for c in df.columns) + "\n")
     for row in df.iter_rows():
         buffer.write(",".join(_csv_field(_cell_text(v)) for v in row) + "\n")
     return buffer.getvalue().encode("utf-8")
 
 
-def _finished(df: pl.DataFrame, manifest: Mapping[str, Any]) -> dict[str, Any]:
+def _header(column: str, labels: Mapping[str, str] | None) -> str:
+    return labels.get(column, column) if labels else column
+
+
+def _finished(
+    df: pl.DataFrame, manifest: Mapping[str, Any], labels: Mapping[str, str] | None
+) -> dict[str, Any]:
     out = dict(manifest)
     out["rows"] = df.height  # the file's own count wins over whatever the caller expected
-    out["columns"] = list(df.columns)
+    out["columns"] = list(df.columns)  # the stable keys, in the file's order, whatever its header says
+    if labels:
+        out["column_labels"] = {c: _header(c, labels) for c in df.columns}
     return out
 
 
-def segment_export_csv(df: pl.DataFrame, manifest: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    """``(csv_bytes, manifest_json_bytes)``; the manifest carries the CSV's SHA-256 to pair the two files."""
-    data = frame_to_csv(df)
-    out = _finished(df, manifest)
+def segment_export_csv(
+    df: pl.DataFrame, manifest: Mapping[str, Any], *, labels: Mapping[str, str] | None = None
+) -> tuple[bytes, bytes]:
+    """``(csv_bytes, manifest_json_bytes)``; the manifest carries the CSV's SHA-256 to pair the two files.
+    ``labels``: headers in words for the file ({key: header}); the manifest keeps the keys ("columns") and
+    the headers ("column_labels"), so a script finds a column whatever its header."""
+    data = frame_to_csv(df, labels)
+    out = _finished(df, manifest, labels)
     out["content_sha256"] = hashlib.sha256(data).hexdigest()
     return data, (json.dumps(out, indent=2, default=str) + "\n").encode("utf-8")
 
 
-def segment_export_xlsx(df: pl.DataFrame, manifest: Mapping[str, Any], sheet: str = "customers") -> bytes:
-    """An .xlsx workbook: the table on ``sheet`` and the manifest (key, value) on sheet "manifest"."""
-    out = _finished(df, manifest)
+def segment_export_xlsx(
+    df: pl.DataFrame,
+    manifest: Mapping[str, Any],
+    sheet: str = "customers",
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> bytes:
+    """An .xlsx workbook: the table on ``sheet`` (headers: the keys, or their ``labels``) and the manifest
+    (key, value) on sheet "manifest"."""
+    out = _finished(df, manifest, labels)
     buffer = io.BytesIO()
     # Strings stay strings: no formula or number guessing on text (xlsxwriter's defaults, made explicit).
     workbook = xlsxwriter.Workbook(
@@ -173,8 +193,9 @@ def segment_export_xlsx(df: pl.DataFrame, manifest: Mapping[str, Any], sheet: st
     }
     table = workbook.add_worksheet(sheet[:31])
     for col, name in enumerate(df.columns):
-        table.write_string(0, col, neutralise(name), bold)
-        table.set_column(col, col, max(10, min(40, len(name) + 2)))
+        header = _header(name, labels)
+        table.write_string(0, col, neutralise(header), bold)
+        table.set_column(col, col, max(10, min(40, len(header) + 2)))
     for r, row in enumerate(df.iter_rows(), start=1):
         for col, value in enumerate(row):
             _write_cell(table, r, col, value, formats)

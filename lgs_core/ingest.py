@@ -24,7 +24,7 @@ import polars as pl
 
 from lgs_core import store
 from lgs_core.access import Action, Principal, acting
-from lgs_core.errors import LgsError
+from lgs_core.errors import AlreadyLoadedError, LgsError
 from lgs_core.sqlfiles import read_sql
 
 Progress = Callable[[float, str], None]
@@ -486,7 +486,7 @@ def load_file(
     try:
         mode = "append" if append else "replace"
         if append and store.fingerprint_is_loaded(con, fingerprint):
-            raise LgsError(
+            raise AlreadyLoadedError(
                 "this file is already loaded (same contents)",
                 where=p.name,
                 todo="nothing to do; to reload it, load without --append (replaces the data set)",

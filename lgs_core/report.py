@@ -52,6 +52,15 @@ STALE_DAYS = 2
 _CENT = Decimal("0.01")
 # The theme's colours (as lgs_core.charts): teal for the figure, rust for a spike, blue for a dip.
 _TEAL, _RUST, _BLUE, _SAND, _GREY = "#2F6F6B", "#B5533C", "#3F6FA8", "#C9A66B", "#8A8F94"
+# What each status is called on the page and in the chart's legend.
+STATUS_WORDS = {
+    "spike": "Spike",
+    "dip": "Dip",
+    "watch": "Watch",
+    "normal": "Normal",
+    "too_early": "Too early to judge",
+    "closed": "Closed",
+}
 _STATUS_COLOURS = {
     "spike": _RUST,
     "dip": _BLUE,
@@ -226,6 +235,24 @@ class Kpi:
             return f"{sign}{abs(delta):.1f} pp"
         return fmt_pct(delta)
 
+    def card_delta(self, other: Number | None) -> str | None:
+        """The change as a KPI card shows it: "+36%", "-14%", "-5.1 pp" (None: not comparable). An ASCII
+        minus: Streamlit reads a delta starting with "-" as a fall (↓), anything else as a rise, so the
+        report's "−14%" (a Unicode minus) showed a green ↑ for a fall. "0%" when unchanged (as shown)."""
+        delta = self.change(other)
+        if delta is None:
+            return None
+        shown = round(delta, 1) if self.kind == "pct" else round(delta)
+        if shown == 0:
+            return "0 pp" if self.kind == "pct" else "0%"
+        sign = "+" if shown > 0 else "-"
+        return f"{sign}{abs(shown):.1f} pp" if self.kind == "pct" else f"{sign}{abs(shown):.0f}%"
+
+    @property
+    def rise_is_good(self) -> bool:
+        """More is better for every figure but the cancellation rate (its rise shows red)."""
+        return self.key != "cancel_rate"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
@@ -344,6 +371,11 @@ class WeeklyReport:
     @property
     def title(self) -> str:
         return f"LGS weekly report: week {self.iso_week} of {self.iso_year} ({self.dates})"
+
+    @property
+    def heading(self) -> str:
+        """The page's heading: "Week 48 of 2011 (28 Nov – 4 Dec 2011)"."""
+        return f"Week {self.iso_week} of {self.iso_year} ({self.dates})"
 
     @property
     def flag_count(self) -> int:
@@ -632,6 +664,7 @@ def chart_rows(assessments: Sequence[Assessment]) -> list[dict[str, Any]]:
                 "high": a.high,
                 "median": a.median,
                 "status": a.status,
+                "status_words": STATUS_WORDS[a.status],
                 "flagged": a.flagged,
                 "explanation": a.explanation(),
             }
@@ -650,18 +683,23 @@ def weekly_chart(
     unit = " (£)" if info.money else ""
     x = alt.X("week_start:T", title="Week (Monday)", axis=alt.Axis(format="%d %b %y", labelAngle=-40))
     y_title = f"{info.label}{unit}"
+    # d3's formats know "$" only: pounds are a prefix on the label
+    y_axis = alt.Axis(format=",.0f", labelExpr="'£' + datum.label" if info.money else "datum.label")
     base = alt.Chart(data).encode(x=x)
-    band = base.mark_area(opacity=0.35, color="#D9DEE2").encode(y=alt.Y("low:Q", title=y_title), y2="high:Q")
+    band = base.mark_area(opacity=0.35, color="#D9DEE2").encode(
+        y=alt.Y("low:Q", title=y_title, axis=y_axis), y2="high:Q"
+    )
     median = base.mark_line(color=_GREY, strokeDash=[4, 3], strokeWidth=1).encode(y="median:Q")
-    line = base.mark_line(color=_TEAL, strokeWidth=2).encode(y=alt.Y("value:Q", title=y_title))
+    line = base.mark_line(color=_TEAL, strokeWidth=2).encode(y=alt.Y("value:Q", title=y_title, axis=y_axis))
     fmt = ",.0f"
+    labels = "{" + ", ".join(f"'{k}': '{v}'" for k, v in STATUS_WORDS.items()) + "}[datum.label]"
     points = base.mark_point(filled=True, opacity=1).encode(
         y="value:Q",
         color=alt.Color(
             "status:N",
             title="Week",
             scale=alt.Scale(domain=list(_STATUS_COLOURS), range=list(_STATUS_COLOURS.values())),
-            legend=alt.Legend(orient="bottom"),
+            legend=alt.Legend(orient="bottom", labelExpr=labels, columns=6),
         ),
         size=alt.condition("datum.flagged || datum.status == 'watch'", alt.value(160), alt.value(24)),
         shape=alt.condition("datum.flagged", alt.value("diamond"), alt.value("circle")),
@@ -670,7 +708,7 @@ def weekly_chart(
             alt.Tooltip("value:Q", title=info.label, format=fmt),
             alt.Tooltip("low:Q", title="expected from", format=fmt),
             alt.Tooltip("high:Q", title="expected to", format=fmt),
-            alt.Tooltip("status:N", title="status"),
+            alt.Tooltip("status_words:N", title="status"),
         ],
     )
     rule = (
@@ -678,15 +716,22 @@ def weekly_chart(
         .mark_rule(color=_GREY, strokeWidth=1)
         .encode(x="week_start:T")
     )
-    return alt.layer(band, median, line, points, rule).properties(
+    chart = alt.layer(band, median, line, points, rule).properties(
         width=width,
-        height=220,
+        height=240,
         title=alt.Title(
             f"{info.label} per week",
-            subtitle=f"band: expected (median of the trailing {report.settings.trailing_weeks} weeks "
-            f"± max({report.settings.z:g} × s, the minimum change)); dashed: that median",
+            subtitle=f"grey band: the expected range from the {report.settings.trailing_weeks} weeks before; "
+            "dashed: their middle value",
         ),
     )
+    if width == "container":
+        # The page's chart (weekly report chart only): Streamlit sizes a chart without its own autosize as
+        # "fit", the height then holding the title, the axes and the legend too, which left the plot 0 px
+        # high (a flat line, no band) and cut the legend. fit-x: the width follows the page, the height is
+        # the plot's. (The HTML and email render at a fixed width, as before.)
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:
@@ -710,7 +755,8 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
 
 
 def kpi_table(report: WeeklyReport) -> pl.DataFrame:
-    """The week in figures as display text: figure, this week, and each comparison with its change."""
+    """The week in figures as display text: figure, this week, and each comparison with its change (the
+    usual week: the middle of the 12 trading weeks before, their median)."""
     return pl.DataFrame(
         [
             {
@@ -720,8 +766,8 @@ def kpi_table(report: WeeklyReport) -> pl.DataFrame:
                 "vs last week": k.change_text(k.last_week),
                 "Same week last year": k.text(k.last_year),
                 "vs last year": k.change_text(k.last_year),
-                "Trailing median": k.text(k.trailing_median),
-                "vs median": k.change_text(k.trailing_median),
+                "Usual week": k.text(k.trailing_median),
+                "vs usual": k.change_text(k.trailing_median),
             }
             for k in report.kpis
         ]
@@ -729,17 +775,52 @@ def kpi_table(report: WeeklyReport) -> pl.DataFrame:
 
 
 def history_table(report: WeeklyReport) -> pl.DataFrame:
-    """The shown weeks, newest first: the watched figures (exact) and what was flagged."""
-    frame = report.weeks.select(
-        pl.col("week_start").map_elements(_iso, return_dtype=pl.String).alias("ISO week"),
-        pl.col("week_start").alias("Monday"),
-        pl.col("new_customers").alias("New customers"),
-        pl.col("orders").alias("Orders"),
-        pl.col("sales").alias("Sales (£)"),
-        pl.col("aov").alias("Average order value (£)"),
-        pl.col("cancel_rate").alias("Cancellation rate (%)"),
-    ).with_columns(pl.Series("Flags", [_week_marks(report, i) for i in range(report.weeks.height)]))
-    return frame.reverse()
+    """The shown weeks, newest first, as a person reads them: "£294,549.73", "18.0%", and what was flagged
+    in words ("▲ spike in new customers"; empty when nothing was)."""
+
+    def money(value: Decimal | None) -> str:
+        return "–" if value is None else fmt_money(value, 2)
+
+    names = (
+        "Week",
+        "New customers",
+        "Orders",
+        "Sales (£)",
+        "Average order value (£)",
+        "Cancellation rate",
+        "Flags",
+    )
+    rows = []
+    for i, row in enumerate(report.weeks.iter_rows(named=True)):
+        rate = row["cancel_rate"]
+        rows.append(
+            (
+                f"{_iso(row['week_start'])} · {row['week_start']:%d %b %Y}",
+                f"{row['new_customers']:,}",
+                f"{row['orders']:,}",
+                money(row["sales"]) if row["trading"] else "–",
+                money(row["aov"]),
+                "–" if rate is None else f"{rate:.1f}%",
+                _week_marks(report, i, words=True) if row["trading"] else "closed",
+            )
+        )
+    return pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row").reverse()
+
+
+def flagged_weeks(report: WeeklyReport) -> list[str]:
+    """Each shown week with a spike or dip, newest first, in words: "Week 36 of 2011 (5 Sep): ▲ spike in
+    orders: Orders 1,234, expected 800–1,000 (median 900), …"."""
+    lines = []
+    for i in range(report.weeks.height - 1, -1, -1):
+        for metric in DETECTED:
+            a = report.history[metric][i]
+            if a.flagged:
+                arrow = "▲" if a.status == "spike" else "▼"
+                lines.append(
+                    f"Week {a.iso_week} of {a.iso_year} ({a.week_start.day} {a.week_start:%b}): {arrow} "
+                    f"{a.status} in {METRICS[metric].label.lower()}: {a.explanation()}"
+                )
+    return lines
 
 
 # --- rendering ------------------------------------------------------------------------------------------
@@ -860,15 +941,22 @@ def _md_compare(k: Kpi, other: Number | None) -> str:
     return "–" if other is None else f"{k.text(other)} ({k.change_text(other)})"
 
 
-def _week_marks(report: WeeklyReport, i: int) -> str:
+def _week_marks(report: WeeklyReport, i: int, *, words: bool = False) -> str:
     marks = []
     for metric in DETECTED:
         a = report.history[metric][i]
+        name = METRICS[metric].label.lower()
         if a.flagged:
-            marks.append(f"{'▲' if a.status == 'spike' else '▼'} {METRICS[metric].label.lower()}")
+            arrow = "▲" if a.status == "spike" else "▼"
+            marks.append(f"{arrow} {a.status} in {name}" if words else f"{arrow} {name}")
         elif a.status == "watch":
-            marks.append(f"watch {METRICS[metric].label.lower()}")
+            marks.append(f"watch {name}")
     return ", ".join(marks)
+
+
+def method_text(settings: DetectorSettings) -> str:
+    """How a spike or dip is decided, exactly (the statistics): the reports' "How to read this"."""
+    return _method_text(settings)
 
 
 def _method_text(settings: DetectorSettings) -> str:

@@ -5,7 +5,11 @@ is here, in exact arithmetic, so every score can be explained against its cut po
 
 Scoring rule, for every dimension and method: ``score = 1 + number of cut points strictly below the value``
 (a value equal to a cut point goes to the lower bin, as in pandas ``qcut``), reversed for recency so the
-most recent customers score highest. Quantile cut points are the k/bins quantiles by linear interpolation
+most recent customers score highest. **Thresholds** (``FixedCuts(..., at_least=True)``) are the same rule in
+a marketer's words: "at least 10 orders" and "spent at least £500" include the threshold (frequency and
+monetary count the thresholds *reached*, ``value ≥ threshold``); "last order within 30 days" already includes
+day 30 under the plain rule. A ``CustomerRule`` ("within 30 days, at least 10 orders") is one threshold per
+dimension, scored by the same code: a customer matches when every dimension it names scores its top. Quantile cut points are the k/bins quantiles by linear interpolation
 (pandas' default), computed exactly. When cut points coincide (e.g. most customers bought once) the bins
 between them are empty and never crash: equal values always share a score, and the scores skip the empty
 bins (all customers with the same frequency all score F=1; with the same recency all score R=top).
@@ -19,11 +23,12 @@ its floor), and only the cut points are Fractions. ``DimensionCuts.score`` appli
 from __future__ import annotations
 
 import json
+import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -204,24 +209,38 @@ def load_segment_map(spec: str, *, r_bins: int = 5, f_bins: int = 5) -> SegmentM
 class FixedCuts:
     """Fixed cut points per dimension, ascending: recency in days, frequency in invoices, monetary in £.
 
-    A value equal to a cut point goes to the lower bin: recency 30 with cuts 30,90,180,365 scores R=5.
+    A value equal to a cut point goes to the lower bin: recency 30 with cuts 30,90,180,365 scores R=5, and
+    frequency 10 with cuts 1,2,5,10 scores F=4 (the analyst's cut points, ``lgs rfm --cuts``).
+
+    ``at_least``: the same numbers read as a marketer's thresholds: frequency and monetary score one more for
+    every threshold they *reach* (≥), so "F 5: at least 10 orders" is frequency ≥ 10 and "M 5: spent at least
+    £5,000" is monetary ≥ £5,000; recency is unchanged ("R 5: within 30 days" is recency ≤ 30 either way).
     """
 
     recency: tuple[Decimal, ...]
     frequency: tuple[Decimal, ...]
     monetary: tuple[Decimal, ...]
+    at_least: bool = False
 
     def __post_init__(self) -> None:
+        word = "threshold" if self.at_least else "cut point"
         for dim in ("recency", "frequency", "monetary"):
             cuts = tuple(Decimal(str(c)) for c in getattr(self, dim))
             object.__setattr__(self, dim, cuts)
             if not 2 <= len(cuts) <= 4:
                 raise LgsError(
-                    f"{len(cuts)} {dim} cut point(s): fixed scoring needs 2 to 4 (3 to 5 scores)",
-                    where="cut points",
+                    f"{len(cuts)} {dim} {word}(s): fixed scoring needs 2 to 4 (3 to 5 scores)",
+                    where=f"{word}s",
                     todo=f"e.g. {EXAMPLE_FIXED_CUTS}",
                 )
             if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+                if self.at_least:
+                    raise LgsError(
+                        f"the {_THRESHOLD_WORDS[dim]} thresholds {', '.join(map(_plain_number, cuts))} are "
+                        "not increasing",
+                        where="thresholds",
+                        todo="give each higher score a larger threshold than the score below it",
+                    )
                 raise LgsError(
                     f"the {dim} cut points {', '.join(map(str, cuts))} are not increasing",
                     where="cut points",
@@ -264,6 +283,20 @@ class FixedCuts:
         return ";".join(
             f"{k}={','.join(str(c) for c in getattr(self, dim))}" for k, dim in _DIMENSION_NAMES.items()
         )
+
+    def dimension(self, dim: str) -> DimensionCuts:
+        """The scoring of one dimension ("recency", "frequency" or "monetary") by these cut points."""
+        cuts = tuple(Fraction(c) for c in getattr(self, dim))
+        return DimensionCuts(
+            dim, "fixed", "value", dim == "recency", cuts, self.at_least and dim != "recency"
+        )
+
+
+_THRESHOLD_WORDS = {"recency": "last order", "frequency": "orders", "monetary": "spend"}
+
+
+def _plain_number(value: Decimal) -> str:
+    return format(value.normalize(), ",f")
 
 
 @dataclass(frozen=True)
@@ -332,6 +365,8 @@ class RfmParams:
             "scoring": self.scoring,
             "bins": self.bins if self.scoring == "quantile" else None,
             "cuts": self.cuts.to_text() if self.cuts else None,
+            # Thresholds ("at least 10 orders"): a frequency or monetary value equal to one scores higher.
+            "cuts_include_equal": bool(self.cuts.at_least) if self.cuts else None,
             "segment_map": self.segments.name,
             "segment_grid": dict(self.segments.cells) if self.segments.name not in NAMED_MAPS else None,
         }
@@ -352,13 +387,20 @@ class DimensionCuts:
     on: str  # value | rank
     reversed: bool
     cuts: tuple[Fraction, ...]
+    at_least: bool = (
+        False  # thresholds: count the cut points ≤ the value (a value equal to one scores higher)
+    )
 
     @property
     def bins(self) -> int:
         return len(self.cuts) + 1
 
+    def _below(self, value: Fraction | int | Decimal) -> int:
+        find = bisect_right if self.at_least else bisect_left
+        return find(self.cuts, Fraction(value))
+
     def score(self, value: Fraction | int | Decimal) -> int:
-        below = bisect_left(self.cuts, Fraction(value))
+        below = self._below(value)
         return self.bins - below if self.reversed else 1 + below
 
     def explain(
@@ -366,7 +408,7 @@ class DimensionCuts:
     ) -> str:
         """E.g. "R=4: recency 40 days; quintile cut points 39, 67.6, 156, 386.2 days; 1 below → R = 5 − 1"."""
         letter = _LETTERS[self.dimension]
-        below = bisect_left(self.cuts, Fraction(value))
+        below = self._below(value)
         if self.on == "rank":
             subject = (
                 f"{self.dimension} {_show(self.dimension, Fraction(ranked_value))} is rank {value} of "
@@ -378,12 +420,15 @@ class DimensionCuts:
             subject = f"{self.dimension} {_show(self.dimension, Fraction(value))}"
             shown = _show_all(self.dimension, self.cuts)
             kind = (
-                "fixed cut points"
+                ("thresholds" if self.at_least else "fixed cut points")
                 if self.method == "fixed"
                 else f"{_QUANTILE_NAMES.get(self.bins, f'{self.bins}-quantile')} cut points"
             )
         rule = f"{self.bins} − {below}" if self.reversed else f"1 + {below}"
-        return f"{letter}={score}: {subject}; {kind} {shown or '(none)'}; {below} below → {letter} = {rule}"
+        counted = "reached" if self.at_least else "below"
+        return (
+            f"{letter}={score}: {subject}; {kind} {shown or '(none)'}; {below} {counted} → {letter} = {rule}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -392,6 +437,7 @@ class DimensionCuts:
             "on": self.on,
             "reversed": self.reversed,
             "cuts": [float(c) for c in self.cuts],
+            "include_equal": self.at_least,
         }
 
 
@@ -529,6 +575,88 @@ class RfmResult:
         return lines
 
 
+@dataclass(frozen=True)
+class CustomerRule:
+    """A customer list in a marketer's words: "last order within 30 days, at least 10 orders, spent at least
+    £500" (None: no limit on that dimension). Every limit includes its number: within 30 days is recency ≤ 30
+    (bought on the reference date's 30th day back counts), at least 10 orders is frequency ≥ 10, at least £500
+    is monetary ≥ £500.
+
+    It compiles to the scoring above: one threshold per dimension it names (``dimensions``, two scores each),
+    and a customer matches when each of those dimensions scores its top (``matches``).
+    """
+
+    within_days: int | None = None
+    min_orders: int | None = None
+    min_spend: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.within_days is not None and self.within_days < 0:
+            raise LgsError(
+                f"last order within {self.within_days} days", where="rule", todo="use 0 days or more"
+            )
+        if self.min_orders is not None and self.min_orders < 1:
+            raise LgsError(f"at least {self.min_orders} orders", where="rule", todo="use 1 order or more")
+        if self.min_spend is not None:
+            spend = Decimal(str(self.min_spend))
+            if not spend.is_finite():
+                raise LgsError(f"spent at least {self.min_spend}", where="rule", todo="give an amount in £")
+            object.__setattr__(self, "min_spend", spend)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.within_days is None and self.min_orders is None and self.min_spend is None
+
+    def dimensions(self) -> tuple[tuple[str, DimensionCuts, int], ...]:
+        """(customer column, its one-threshold scoring, the column's unit) for every limit the rule sets."""
+        found: list[tuple[str, DimensionCuts, int]] = []
+        if self.within_days is not None:
+            cut = (Fraction(self.within_days),)
+            found.append(("recency_days", DimensionCuts("recency", "fixed", "value", True, cut), 1))
+        if self.min_orders is not None:
+            cut = (Fraction(self.min_orders),)
+            found.append(("frequency", DimensionCuts("frequency", "fixed", "value", False, cut, True), 1))
+        if self.min_spend is not None:
+            cut = (Fraction(self.min_spend),)
+            found.append(("monetary", DimensionCuts("monetary", "fixed", "value", False, cut, True), _MILLI))
+        return tuple(found)
+
+    def matches(self, customers: pl.DataFrame) -> pl.DataFrame:
+        """The scored ``customers`` (``rfm(...).customers``) this rule picks, in their order."""
+        tops = []
+        for column, cuts, unit in self.dimensions():
+            values = to_milli(pl.col(column)) if unit == _MILLI else pl.col(column).cast(pl.Int64)
+            tops.append(_scores(values, cuts, unit=unit) == 2)
+        if not tops:
+            return customers
+        return customers.filter(pl.all_horizontal(tops))
+
+    def describe(self, reference: date | None = None) -> str:
+        """E.g. "last order within 30 days (on or after 11 Nov 2011), at least 10 orders, spent at least
+        £500.00": every limit included."""
+        parts = []
+        if self.within_days is not None:
+            since = ""
+            if reference is not None:
+                since = f" (on or after {reference - timedelta(days=self.within_days):%d %b %Y})"
+            parts.append(
+                f"last order within {self.within_days:,} day{'s' if self.within_days != 1 else ''}{since}"
+            )
+        if self.min_orders is not None:
+            parts.append(f"at least {self.min_orders:,} order{'s' if self.min_orders != 1 else ''}")
+        if self.min_spend is not None:
+            parts.append(f"spent at least £{self.min_spend:,.2f}")
+        return ", ".join(parts) if parts else "every customer"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "within_days": self.within_days,
+            "min_orders": self.min_orders,
+            "min_spend": format(self.min_spend, "f") if self.min_spend is not None else None,
+            "limits_included": True,
+        }
+
+
 def rfm(con: Connection, window: Window, params: RfmParams | None = None) -> RfmResult:
     """Score every customer with a purchase in ``window`` (DOMAIN.md §2.7; docs/DEFINITIONS.md).
 
@@ -566,16 +694,14 @@ def rfm(con: Connection, window: Window, params: RfmParams | None = None) -> Rfm
 
     if params.scoring == "fixed":
         assert params.cuts is not None
-        cut_r = tuple(Fraction(c) for c in params.cuts.recency)
-        cut_f = tuple(Fraction(c) for c in params.cuts.frequency)
-        cut_m = tuple(Fraction(c) for c in params.cuts.monetary)
+        dims_r, dims_f, dims_m = (params.cuts.dimension(d) for d in ("recency", "frequency", "monetary"))
     else:
         cut_r = _integer_quantile_cuts(values["recency"], params.bins)
         cut_f = _integer_quantile_cuts(values[f_column], params.bins)
         cut_m = tuple(c / _MILLI for c in _integer_quantile_cuts(values["monetary"], params.bins))
-    dims_r = DimensionCuts("recency", params.scoring, "value", True, cut_r)
-    dims_f = DimensionCuts("frequency", params.scoring, "rank" if freq_on_rank else "value", False, cut_f)
-    dims_m = DimensionCuts("monetary", params.scoring, "value", False, cut_m)
+        dims_r = DimensionCuts("recency", params.scoring, "value", True, cut_r)
+        dims_f = DimensionCuts("frequency", params.scoring, "rank" if freq_on_rank else "value", False, cut_f)
+        dims_m = DimensionCuts("monetary", params.scoring, "value", False, cut_m)
     scores = values.with_columns(  # with_columns: a constant score (no cut points) fills every row
         _scores(pl.col("recency"), dims_r).alias("r"),
         _scores(pl.col(f_column), dims_f).alias("f"),
@@ -643,11 +769,23 @@ def _scores(values: pl.Expr, cuts: DimensionCuts, unit: int = 1) -> pl.Expr:
     unit, and ``1 + #(cuts < value)`` (reversed: ``bins − #``) counts exactly on integers (``count_above``).
     """
     if cuts.cuts:
-        below = pl.sum_horizontal([count_above(values, c, unit) for c in cuts.cuts])
+        count = _count_at_least if cuts.at_least else count_above
+        below = pl.sum_horizontal([count(values, c, unit) for c in cuts.cuts])
     else:
         below = pl.lit(0, dtype=pl.Int8)
     score = (cuts.bins - below) if cuts.reversed else (1 + below)
     return score.cast(pl.Int8)
+
+
+def _count_at_least(values: pl.Expr, threshold: Fraction, unit: int = 1) -> pl.Expr:
+    """1 where ``values / unit >= threshold``, else 0 (Int8), for ``values`` integer: an integer reaches
+    ``threshold × unit`` exactly when it reaches its ceiling (``count_above``'s twin for thresholds)."""
+    bound = max(min(math.ceil(threshold * unit), _INT64_MAX), _INT64_MIN)
+    return (values >= bound).cast(pl.Int8)
+
+
+_INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
 
 
 def _as_timestamp(day: date | None) -> datetime | None:

@@ -17,6 +17,7 @@ character. Imports no streamlit (STYLE.md §2).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ import polars as pl
 from lgs_core import analytics, export, store
 from lgs_core.analytics import InvoiceDistribution, check_preset
 from lgs_core.errors import LgsError
-from lgs_core.rfm import NAMED_MAPS, FixedCuts, RfmParams, RfmResult, SegmentMap, rfm
+from lgs_core.rfm import NAMED_MAPS, CustomerRule, FixedCuts, RfmParams, RfmResult, SegmentMap, rfm
 from lgs_core.sqlfiles import read_sql
 from lgs_core.window import Window, bind, store_bounds
 
@@ -67,6 +68,129 @@ QUARANTINE_SAMPLE_ROWS = 1_000
 def definition(key: str, preset: str = "standard") -> str:
     """The one-line definition the app shows for ``key``: docs/DEFINITIONS.md's, else ``EXTRA_DEFINITIONS``."""
     return analytics.definition(key, preset) or EXTRA_DEFINITIONS.get(key, "")
+
+
+# Plain words first (issue #15): what a help tooltip or a caption says, for a marketer. The exact definition
+# (formulas, statistics, the original analysis' rules) stays one click away: every page lists those of its
+# figures under "Definitions and formulas" (``definition``, docs/DEFINITIONS.md). Keys as DEFINITIONS.md's;
+# "key (classic)" where the classic preset's figure differs in a way worth saying.
+PLAIN: dict[str, str] = {
+    "sales": "The value of everything sold, minus the orders cancelled.",
+    "placed": "Orders placed (cancellations not counted).",
+    "placed (classic)": "Orders counted as the original analysis did: every invoice, minus two for each "
+    "cancellation.",
+    "canceled": "Orders cancelled.",
+    "cancellation_rate": "Cancelled orders as a share of the orders placed.",
+    "active_customers": "Customers who bought anything (guest orders have no customer number).",
+    "new_customers": "Customers buying for the first time in the shop's whole history.",
+    "existing_customers": "Customers who had bought before.",
+    "aov": "Average order value: sales divided by orders placed.",
+    "change": "Compared with the same number of days just before the start date.",
+    "growth_pct": "How much sales rose or fell on the month before.",
+    "amount": "What an invoice came to.",
+    "positive": "Invoices worth more than £0 (cancellations and adjustments left out).",
+    "p85": "85% of invoices are worth this much or less.",
+    "trimmed_85": "Leave out the largest 15% of invoices (mostly wholesale orders) to see a typical order.",
+    "histogram": "How many invoices fall in each band of amounts.",
+    "box_plot": "The box holds the middle half of the invoice amounts, the line the middle one; dots are "
+    "unusually large or small invoices.",
+    "median": "The middle invoice: half are smaller, half larger.",
+    "mean": "The average invoice.",
+    "mode": "The most common invoice amount.",
+    "customers": "Customers with at least one purchase in the date range and countries.",
+    "reference_date": "The day recency is counted back from: the day after the date range's last sale.",
+    "reference_date (classic)": "The day recency is counted back from: 1 January 2012, as in the original "
+    "analysis.",
+    "recency_days": "Days from the customer's last order to the reference date.",
+    "frequency": "Orders the customer placed in the date range.",
+    "monetary": "What the customer spent in the date range, minus what they cancelled.",
+    "r": "Recency score: higher for customers who ordered more recently.",
+    "f": "Frequency score: higher for customers with more orders.",
+    "m": "Spend score: higher for customers who spent more.",
+    "fm": "Frequency and spend as one score (the 11-segment map uses it).",
+    "rfm": "The three scores side by side: recency, frequency, spend (e.g. 545).",
+    "segment": "The segment of the customer's cell on the recency × frequency grid of the chosen map.",
+    "quantile_cuts": "Customers are split into equal-sized groups on each measure: with 5 scores, the most "
+    "recent fifth scores R 5, the fifth with the most orders F 5.",
+    "thresholds": "You set the limits in words: e.g. F 5 for at least 10 orders (10 itself included), R 5 for "
+    "a last order within 30 days (day 30 included).",
+    "fixed_cuts": "An analyst's cut points: a value equal to a cut point gets the lower score (at least 10 "
+    "orders is a cut point of 9).",
+    "score_rule": "Each limit a customer passes raises their score by one.",
+    "classic10": "The original analysis' 10 segments on the recency × frequency grid (the heat map shows which "
+    "cell is which).",
+    "rfm11": "11 segments, with Lost, on recency against frequency and spend together.",
+    "customer_share": "The segment's share of all scored customers.",
+    "revenue": "What the segment's customers spent.",
+    "revenue_share": "The segment's share of what all scored customers spent.",
+    "mean_recency_days": "Average days since the segment's customers last ordered.",
+    "mean_frequency": "Average orders per customer of the segment.",
+    "mean_monetary": "Average spend per customer of the segment.",
+    "rf_grid": "Customers in each cell of the grid, darker for more; each cell names its segment.",
+    "segment_customers": "Customers in each segment.",
+    "formula_guard": "A cell starting with =, +, - or @ gets a ' in front, so a spreadsheet shows it as text "
+    "and never runs it.",
+    "manifest": "A note of what made the file (dates, countries, scoring, when, how many rows), to make it "
+    "again.",
+}
+
+# The names of figures in words, as the tables' headers and the definitions lists show them.
+TERMS: dict[str, str] = {
+    "sales": "Sales",
+    "placed": "Orders placed",
+    "canceled": "Orders cancelled",
+    "cancellation_rate": "Cancellation rate",
+    "active_customers": "Active customers",
+    "new_customers": "New customers",
+    "aov": "Average order value",
+    "change": "Change",
+    "growth_pct": "Sales growth",
+    "amount": "Invoice amount",
+    "positive": "Invoices counted",
+    "p85": "85th percentile",
+    "trimmed_85": "Trim at the 85th percentile",
+    "customer_id": "Customer",
+    "customers": "Customers",
+    "reference_date": "Reference date",
+    "recency_days": "Days since last order",
+    "frequency": "Orders",
+    "monetary": "Spend (£)",
+    "first_purchase": "First order",
+    "last_purchase": "Last order",
+    "r": "Recency score",
+    "f": "Frequency score",
+    "m": "Spend score",
+    "fm": "Frequency and spend score",
+    "rfm": "RFM score",
+    "quantile_cuts": "Equal-sized groups",
+    "fixed_cuts": "Cut points",
+    "score_rule": "Scores",
+    "classic10": "classic10",
+    "rfm11": "rfm11",
+    "revenue": "Revenue (£)",
+    "customer_share": "Share of customers",
+    "revenue_share": "Share of revenue",
+    "mean_recency_days": "Average days since last order",
+    "mean_frequency": "Average orders",
+    "mean_monetary": "Average spend (£)",
+    "rf_grid": "Heat map",
+    "segment_customers": "Customers per segment",
+    "segment_revenue": "Revenue per segment",
+    "formula_guard": "Spreadsheet safety",
+    "manifest": "Manifest",
+}
+
+
+def plain(key: str, preset: str = "standard") -> str:
+    """What a help tooltip says about ``key``, in plain words (``PLAIN``); the definition where none."""
+    if preset != "standard" and f"{key} ({preset})" in PLAIN:
+        return PLAIN[f"{key} ({preset})"]
+    return PLAIN.get(key) or definition(key, preset)
+
+
+def term(key: str) -> str:
+    """The name of a figure in words: "recency_days" → "Days since last order"."""
+    return TERMS.get(key) or key.replace("_", " ").capitalize()
 
 
 def money_text(value: Decimal | float | None, *, pence: bool = False) -> str:
@@ -308,7 +432,7 @@ def overview(con: duckdb.DuckDBPyConnection, window: Window, preset: str = "stan
             value=values[key][0],
             previous=values[key][1],
             money=key in ("sales", "aov"),
-            help=f"{definition(definition_keys.get(key, key), chosen)} Change: {definition('change')}",
+            help=f"{plain(definition_keys.get(key, key), chosen)} Change: {plain('change')}",
         )
         for key in KPI_KEYS
     )
@@ -563,6 +687,20 @@ def default_fixed_cuts(scores: int = 5) -> FixedCuts:
     return FixedCuts(tuple(map(Decimal, r)), tuple(map(Decimal, f)), tuple(map(Decimal, m)))
 
 
+def default_thresholds(scores: int = 5) -> FixedCuts:
+    """Suggested thresholds in words for 3–5 scores: the last order within 30/90/180/365 days, at least
+    2/3/5/10 orders, spent at least £100/£500/£1,000/£5,000 (each limit included)."""
+    presets = {
+        5: ((30, 90, 180, 365), (2, 3, 5, 10), (100, 500, 1000, 5000)),
+        4: ((30, 90, 365), (2, 5, 10), (250, 1000, 5000)),
+        3: ((90, 365), (2, 5), (500, 5000)),
+    }
+    if scores not in presets:
+        raise LgsError(f"{scores} scores", where="scores per dimension", todo="choose 3, 4 or 5")
+    r, f, m = presets[scores]
+    return FixedCuts(tuple(map(Decimal, r)), tuple(map(Decimal, f)), tuple(map(Decimal, m)), at_least=True)
+
+
 EXPORT_COLUMNS = (
     "customer_id",
     "country",
@@ -578,6 +716,166 @@ EXPORT_COLUMNS = (
     "first_purchase",
     "last_purchase",
 )
+# The on-screen customer list: who, then what a marketer reads first (recency, orders, spend), scores last.
+DISPLAY_COLUMNS = (
+    "customer_id",
+    "country",
+    "segment",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "last_purchase",
+    "first_purchase",
+    "r",
+    "f",
+    "m",
+    "fm",
+    "rfm",
+)
+
+
+def column_labels(columns: Sequence[str], names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{column key: header in words} for a table or an export: "recency_days" → "Days since last order"
+    (``names`` first: a table's own words, e.g. ``DEEPER_TERMS``)."""
+    return {c: (names or {}).get(c) or term(c) for c in columns}
+
+
+def words(table: pl.DataFrame, names: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """``table`` with its headers in words (``column_labels``): what a page shows."""
+    return table.rename(column_labels(table.columns, names))
+
+
+# The Deeper segments tables' columns in words (their exports' headers; the manifest keeps the keys).
+DEEPER_TERMS: dict[str, str] = {
+    # cohorts
+    "cohort_month": "Cohort (month of first order)",
+    "purchases": "Orders in the date range",
+    "revenue": "Spend in the date range (£)",
+    "revenue_before_first_purchase": "Refunds before the first order's month (£)",
+    # migration
+    "from_state": "At the first date",
+    "to_state": "At the second date",
+    "from_segment": "Segment at the first date",
+    "to_segment": "Segment at the second date",
+    "lapsed": "Lapsed",
+    "from_rfm": "RFM score at the first date",
+    "to_rfm": "RFM score at the second date",
+    "from_recency_days": "Days since last order at the first date",
+    "to_recency_days": "Days since last order at the second date",
+    "from_frequency": "Orders at the first date",
+    "to_frequency": "Orders at the second date",
+    "from_monetary": "Spend at the first date (£)",
+    "to_monetary": "Spend at the second date (£)",
+    "total": "Total",
+    # lifetime value
+    "purchase_days": "Days with an order",
+    "repeat_purchases": "Repeat order days",
+    "recency_days_clv": "Days from first to last order",
+    "age_days": "Days since first order",
+    "total_spend": "Total spend (£)",
+    "mean_repeat_spend": "Average repeat order day (£)",
+    "p_alive": "Chance still active",
+    "expected_value": "Expected value of an order day (£)",
+    "decile": "Group (10: highest predicted)",
+    "predicted_mean": "Predicted order days (average)",
+    "actual_mean": "Actual order days (average)",
+    "predicted_total": "Predicted order days (total)",
+    "actual_total": "Actual order days (total)",
+    # affinity
+    "stock_code": "Product code",
+    "description": "Product",
+    "segment_customers": "Segment customers who bought it",
+    "all_customers": "All customers who bought it",
+    "reach": "Share of the segment buying it",
+    "base_reach": "Share of all customers buying it",
+    "lift": "Lift",
+    "segment_invoices": "The segment's orders with it",
+    "segment_revenue": "The segment's spend on it (£)",
+    "product_a": "Product A",
+    "product_b": "Product B",
+    "invoices_both": "Orders with both",
+    "support": "Share of the segment's orders",
+    "a_with_b": "Orders with A that have B",
+    "b_with_a": "Orders with B that have A",
+}
+
+
+def clv_terms(horizons: Sequence[int]) -> dict[str, str]:
+    """``DEEPER_TERMS`` for a lifetime-value table: its recency (first to last order, not the RFM one) and
+    each horizon's expected columns."""
+    out = {**DEEPER_TERMS, "recency_days": DEEPER_TERMS["recency_days_clv"]}
+    for h in horizons:
+        out[f"expected_purchases_{h}d"] = f"Expected order days, next {h} days"
+        out[f"expected_spend_{h}d"] = f"Expected spend, next {h} days (£)"
+    return out
+
+
+def pairs_once(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Affinity rules (A → B and B → A, each its own row) as pairs listed once: product_a, product_b (code ·
+    description), invoices_both, support, a_with_b (confidence of A → B), b_with_a (of B → A), lift (the
+    same both ways); in the rules' order (highest lift first)."""
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for r in pairs.iter_rows(named=True):
+        key = (min(r["antecedent"], r["consequent"]), max(r["antecedent"], r["consequent"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        both = r["invoices_both"]
+        rows.append(
+            {
+                "product_a": f"{r['antecedent']} · {r['antecedent_description'] or '–'}",
+                "product_b": f"{r['consequent']} · {r['consequent_description'] or '–'}",
+                "invoices_both": both,
+                "support": r["support"],
+                "a_with_b": both / r["antecedent_invoices"] if r["antecedent_invoices"] else None,
+                "b_with_a": both / r["consequent_invoices"] if r["consequent_invoices"] else None,
+                "lift": r["lift"],
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "product_a": pl.String,
+            "product_b": pl.String,
+            "invoices_both": pl.Int64,
+            "support": pl.Float64,
+            "a_with_b": pl.Float64,
+            "b_with_a": pl.Float64,
+            "lift": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def file_stem(what: str, window: Window) -> str:
+    """A download's file name without extension: what, the countries, the dates, e.g.
+    "lgs-champions-france-2011-01-01-to-2011-12-09": a UK and a France list of the same dates differ."""
+    if not window.countries:
+        where = "all-countries"
+    elif len(window.countries) <= 3:
+        where = "+".join(_slug(c) for c in window.countries)
+    else:
+        where = f"{len(window.countries)}-countries"
+    span = f"{window.start}-to-{window.end}" if window.start and window.end else "all-dates"
+    products = "-products-only" if window.products_only else ""
+    return f"lgs-{_slug(what) or 'list'}-{where}{products}-{span}"
+
+
+def rule_slug(rule: CustomerRule) -> str:
+    parts = []
+    if rule.within_days is not None:
+        parts.append(f"last-{rule.within_days}-days")
+    if rule.min_orders is not None:
+        parts.append(f"{rule.min_orders}-orders")
+    if rule.min_spend is not None:
+        spend = rule.min_spend.normalize()
+        parts.append(f"spent-{spend:f}".replace(".", "p"))
+    return "-".join(parts) or "all-customers"
 
 
 @dataclass(frozen=True)
@@ -637,6 +935,55 @@ class Segments:
     def explain(self, customer_id: int) -> list[str]:
         return self.result.explain(customer_id)
 
+    def score_ranges(self) -> dict[str, list[tuple[int, str]]]:
+        """What each score means in this scoring, in words, top score first: {"recency": [(5, "0–24 days"),
+        …], "frequency": [(5, "10 or more orders"), …], "monetary": [(5, "over £3,880.09"), …]}. A score
+        no customer can get (cut points that coincide) reads "none"."""
+        cp = self.result.cut_points
+        out: dict[str, list[tuple[int, str]]] = {}
+        for dim in (cp.recency, cp.frequency, cp.monetary):
+            if dim.on == "rank":
+                out[dim.dimension] = [
+                    (s, "by rank of orders (ties by customer number)") for s in range(dim.bins, 0, -1)
+                ]
+                continue
+            bounds: list[Fraction | None] = [None, *dim.cuts, None]
+            ranges = []
+            for i in range(dim.bins):  # value bin i (lowest values first) between bounds[i] and bounds[i + 1]
+                score = dim.bins - i if dim.reversed else i + 1
+                ranges.append((score, _range_text(dim.dimension, bounds[i], bounds[i + 1], dim.at_least)))
+            out[dim.dimension] = sorted(ranges, reverse=True)
+        return out
+
+    def explain_plain(self, customer_id: int) -> list[str]:
+        """Why a customer is in their segment, in words: their last order, orders and spend, each with the
+        score it gives and that score's range, then the cell of the map. (``explain``: the cut points.)"""
+        rows = self.customers.filter(pl.col("customer_id") == customer_id)
+        if rows.is_empty():
+            return [f"Customer {customer_id} has no purchase in this date range."]
+        row = rows.row(0, named=True)
+        ranges = {dim: dict(items) for dim, items in self.score_ranges().items()}
+        days = row["recency_days"]
+        reference = self.reference_text
+        lines = [
+            f"Last order {row['last_purchase']:%d %b %Y}, {days:,} day{'s' if days != 1 else ''} before the "
+            f"reference date ({reference}): recency score {row['r']} ({ranges['recency'][row['r']]}).",
+            f"{row['frequency']:,} order{'s' if row['frequency'] != 1 else ''}: frequency score {row['f']} "
+            f"({ranges['frequency'][row['f']]}).",
+            f"Spent {money_text(row['monetary'], pence=True)}: spend score {row['m']} "
+            f"({ranges['monetary'][row['m']]}).",
+        ]
+        segment_map = self.result.segment_map
+        if segment_map.axis == "fm":
+            lines.append(
+                f"Recency {row['r']} and frequency-and-spend {row['fm']} → {row['segment']} ({segment_map.name})."
+            )
+        else:
+            lines.append(
+                f"Recency {row['r']} and frequency {row['f']} → {row['segment']} ({segment_map.name})."
+            )
+        return lines
+
     @property
     def reference_text(self) -> str:
         ref = self.result.reference_date
@@ -648,12 +995,25 @@ class Segments:
             pl.col("revenue").cast(pl.Float64), pl.col("mean_monetary").cast(pl.Float64)
         )
 
-    def customer_table(self, chosen: Sequence[str]) -> pl.DataFrame:
-        """``customers_of(chosen)`` as the page shows it (monetary as float pounds). The FM score only when the
-        segment map reads it (rfm11): beside classic10 it decides nothing and would only puzzle. Exports keep
-        every column (EXPORT_COLUMNS)."""
-        table = self.customers_of(chosen).with_columns(pl.col("monetary").cast(pl.Float64))
-        return table if self.result.segment_map.axis == "fm" else table.drop("fm")
+    def customers_matching(self, rule: CustomerRule) -> pl.DataFrame:
+        """The customers a rule in words picks ("last order within 30 days, at least 10 orders"), whatever
+        their segment: biggest spender first (EXPORT_COLUMNS)."""
+        picked = rule.matches(self.customers)
+        return picked.sort(["monetary", "customer_id"], descending=[True, False]).select(EXPORT_COLUMNS)
+
+    def listed(self, chosen: Sequence[str] | CustomerRule) -> pl.DataFrame:
+        """The customer list of the page: the chosen segments' customers, or a rule's."""
+        if isinstance(chosen, CustomerRule):
+            return self.customers_matching(chosen)
+        return self.customers_of(chosen)
+
+    def customer_table(self, chosen: Sequence[str] | CustomerRule) -> pl.DataFrame:
+        """``listed(chosen)`` as the page shows it: headers in words, recency, orders and spend first, money as
+        float pounds. The FM score only when the segment map reads it (rfm11): beside classic10 it decides
+        nothing and would only puzzle. Exports keep every column (EXPORT_COLUMNS)."""
+        table = self.listed(chosen).with_columns(pl.col("monetary").cast(pl.Float64))
+        shown = [c for c in DISPLAY_COLUMNS if c != "fm" or self.result.segment_map.axis == "fm"]
+        return words(table.select(shown))
 
     def default_segments(self) -> list[str]:
         """What the customer list starts with: Champions when the map has them, else its first segment
@@ -667,26 +1027,89 @@ class Segments:
         with_customers = [s for s in self.segment_names if counts.get(s, 0) > 0]
         return with_customers[:1] or list(self.segment_names[:1])
 
-    def customer_labels(self, chosen: Sequence[str]) -> dict[int, str]:
-        """{customer id: "12346 · France · Champions · £1,234.56"} for the chosen segments' customers."""
-        table = self.customers_of(chosen)
+    def customer_labels(self, chosen: Sequence[str] | CustomerRule) -> dict[int, str]:
+        """{customer id: "12346 · France · Champions · £1,234.56"} for the list's customers (``listed``), in
+        its order. Each label starts with the id, so typing an id finds it (the page filters on the start)."""
         return {
-            int(row["customer_id"]): f"{row['customer_id']} · {row['country']} · {row['segment']} · "
-            f"{money_text(row['monetary'], pence=True)}"
-            for row in table.iter_rows(named=True)
+            int(row["customer_id"]): self._label(row) for row in self.listed(chosen).iter_rows(named=True)
         }
 
-    def manifest(self, chosen: Sequence[str], rows: int) -> dict[str, Any]:
+    def customer_label(self, customer_id: int) -> str | None:
+        """The label of any scored customer (one typed in, not on the list); None: not scored here."""
+        rows = self.customers.filter(pl.col("customer_id") == customer_id)
+        return None if rows.is_empty() else self._label(rows.row(0, named=True))
+
+    @staticmethod
+    def _label(row: Mapping[str, Any]) -> str:
+        return (
+            f"{row['customer_id']} · {row['country']} · {row['segment']} · "
+            f"{money_text(row['monetary'], pence=True)}"
+        )
+
+    def list_name(self, chosen: Sequence[str] | CustomerRule) -> str:
+        """What the list is, in words: "Champions, At Risk" or "last order within 30 days, at least 10 orders"."""
+        if isinstance(chosen, CustomerRule):
+            return chosen.describe(self.result.reference_date)
+        return ", ".join(chosen)
+
+    def file_stem(self, chosen: Sequence[str] | CustomerRule) -> str:
+        """The list's download name: what, the countries, the dates ("lgs-champions-france-2011-…")."""
+        if isinstance(chosen, CustomerRule):
+            return file_stem(rule_slug(chosen), self.window)
+        return export_file_stem(self.window, chosen)
+
+    def manifest(self, chosen: Sequence[str] | CustomerRule, rows: int) -> dict[str, Any]:
+        if isinstance(chosen, CustomerRule):
+            what = "customers: " + chosen.describe(self.result.reference_date)
+            filters: dict[str, Any] = {"rule": chosen.to_json()}
+        else:
+            what = "rfm customers of segments " + ", ".join(chosen)
+            filters = {"segment": list(chosen)}
         return export.build_manifest(
             self.window,
             self.result.params,
             self.data_version,
             rows=rows,
-            what="rfm customers of segments " + ", ".join(chosen),
+            what=what,
             reference_date=self.result.reference_date,
             cut_points=self.result.cut_points,
-            filters={"segment": list(chosen)},
+            filters=filters,
         )
+
+
+def _range_text(dimension: str, low: Fraction | None, high: Fraction | None, at_least: bool) -> str:
+    """The values between two cut points in words. Under the plain rule a bin holds (low, high]; under
+    thresholds (``at_least``) [low, high). Days and orders are whole numbers; money has pence."""
+    if dimension == "monetary":
+
+        def pounds(v: Fraction) -> str:
+            return money_text(Decimal(v.numerator) / Decimal(v.denominator), pence=True)
+
+        if at_least:
+            if low is None:
+                return f"under {pounds(high)}" if high is not None else "any amount"
+            return f"{pounds(low)} or more" if high is None else f"{pounds(low)} up to under {pounds(high)}"
+        if low is None:
+            return f"{pounds(high)} or less" if high is not None else "any amount"
+        return f"over {pounds(low)}" if high is None else f"over {pounds(low)} up to {pounds(high)}"
+    # whole numbers: (low, high] is floor(low) + 1 .. floor(high); [low, high) is ceil(low) .. ceil(high) − 1
+    if at_least:
+        first = math.ceil(low) if low is not None else None
+        last = math.ceil(high) - 1 if high is not None else None
+    else:
+        first = math.floor(low) + 1 if low is not None else None
+        last = math.floor(high) if high is not None else None
+    unit = "days" if dimension == "recency" else "orders"
+    floor = 0 if dimension == "recency" else 1
+    first = max(first if first is not None else floor, floor)
+    if last is None:
+        return f"{first:,} or more {unit}"
+    if last < first:
+        return "none"
+    if last == first:
+        one = unit[:-1] if first == 1 else unit
+        return f"{first:,} {one}"
+    return f"{first:,}–{last:,} {unit}"
 
 
 def segments(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams | None = None) -> Segments:
@@ -703,32 +1126,41 @@ def segments(con: duckdb.DuckDBPyConnection, window: Window, params: RfmParams |
 
 
 def export_file_stem(window: Window, chosen: Sequence[str]) -> str:
-    """E.g. "lgs-champions-2011-01-01-to-2011-12-31" (countries are in the manifest, not the name)."""
-    names = "+".join(re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-") for s in chosen[:3]) or "customers"
+    """E.g. "lgs-champions-france-2011-01-01-to-2011-12-31": the segments, the countries, the dates."""
+    names = "+".join(_slug(s) for s in chosen[:3]) or "customers"
     if len(chosen) > 3:
         names = f"{len(chosen)}-segments"
-    span = f"{window.start}-to-{window.end}" if window.start and window.end else "all"
-    return f"lgs-{names}-{span}"
+    return file_stem(names, window)
 
 
-def segment_csv(seg: Segments, chosen: Sequence[str]) -> bytes:
-    """The chosen segments' customers as CSV (lgs_core.export: formulas neutralised)."""
-    table = seg.customers_of(chosen)
-    data, _ = export.segment_export_csv(table, seg.manifest(chosen, table.height))
+# The app's downloads are for people: the CSV's and the workbook's header row is in words ("Days since last
+# order", "Spend (£)"), as a marketer opening the file in a spreadsheet expects. A script reads the manifest:
+# its "columns" are the stable keys (customer_id, recency_days, …, as `lgs rfm` writes them) in the file's
+# order, and "column_labels" maps each key to its header. docs/DEFINITIONS.md (Exports) says so.
+def segment_csv(seg: Segments, chosen: Sequence[str] | CustomerRule) -> bytes:
+    """The list's customers (the chosen segments', or a rule's) as CSV (formulas neutralised)."""
+    table = seg.listed(chosen)
+    data, _ = export.segment_export_csv(
+        table, seg.manifest(chosen, table.height), labels=column_labels(table.columns)
+    )
     return data
 
 
-def segment_manifest(seg: Segments, chosen: Sequence[str]) -> bytes:
+def segment_manifest(seg: Segments, chosen: Sequence[str] | CustomerRule) -> bytes:
     """The manifest (JSON) that pairs with ``segment_csv``'s file (it carries the CSV's SHA-256)."""
-    table = seg.customers_of(chosen)
-    _, manifest = export.segment_export_csv(table, seg.manifest(chosen, table.height))
+    table = seg.listed(chosen)
+    _, manifest = export.segment_export_csv(
+        table, seg.manifest(chosen, table.height), labels=column_labels(table.columns)
+    )
     return manifest
 
 
-def segment_xlsx(seg: Segments, chosen: Sequence[str]) -> bytes:
-    """The chosen segments' customers as an .xlsx workbook with a "manifest" sheet."""
-    table = seg.customers_of(chosen)
-    return export.segment_export_xlsx(table, seg.manifest(chosen, table.height))
+def segment_xlsx(seg: Segments, chosen: Sequence[str] | CustomerRule) -> bytes:
+    """The list's customers as an .xlsx workbook with a "manifest" sheet."""
+    table = seg.listed(chosen)
+    return export.segment_export_xlsx(
+        table, seg.manifest(chosen, table.height), labels=column_labels(table.columns)
+    )
 
 
 def customer_invoices(con: duckdb.DuckDBPyConnection, window: Window, customer_id: int) -> pl.DataFrame:
@@ -756,6 +1188,31 @@ class DataStatus:
         if latest is None:
             return "nothing loaded yet"
         return f"{latest['source']} ({latest['kind']}, loaded {latest['loaded_at']})"
+
+
+def is_demo_data(info: store.StoreInfo) -> bool:
+    """Whether the data set holds generated demo lines (the first-run banner says so until a real load)."""
+    return any(load.get("kind") == "demo" for load in info.loads)
+
+
+def _held(info: store.StoreInfo) -> str:
+    if is_demo_data(info) and all(load.get("kind") == "demo" for load in info.loads):
+        return "demo data"
+    sources = list(dict.fromkeys(str(load.get("source")) for load in info.loads))
+    if len(sources) > 2:
+        return f"{len(sources)} loads"
+    return " and ".join(sources) or "the data set"
+
+
+def load_message(before: store.StoreInfo, result: store.LoadResult) -> str:
+    """What a load did, in one line: "online_retail_II.xlsx: 1,067,368 lines loaded, 3 quarantined; replaced
+    the 1,000,000 lines of demo data." (``before``: the store just before the load)."""
+    text = f"{result.source}: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined"
+    if before.lines == 0:
+        return f"{text}; the store was empty."
+    if result.mode == "append":
+        return f"{text}; added to the {before.lines:,} lines of {_held(before)}."
+    return f"{text}; replaced the {before.lines:,} lines of {_held(before)}."
 
 
 def data_status(con: duckdb.DuckDBPyConnection, path: str = "") -> DataStatus:

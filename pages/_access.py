@@ -10,7 +10,6 @@ third time (``by=principal()``), so a request a viewer crafts by hand changes no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import streamlit as st
 
 from lgs_core import access, history, store
 from lgs_core.access import AccessDenied, AccessPolicy, Action, Principal
+from lgs_core.display import literal
 from lgs_core.errors import LgsError
 from pages import _common
 
@@ -78,11 +78,6 @@ def _providers() -> list[str | None]:
     return named or [None]
 
 
-def _plain(text: str) -> str:
-    """``text`` for a Markdown element, shown as typed (a file name or an e-mail is not markup)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
-
-
 def sign_in_screen() -> None:
     """What a signed-out visitor sees (nothing of the data), or a signed-in person on neither list."""
     st.title("LGS Explorer")
@@ -104,7 +99,7 @@ def sign_in_screen() -> None:
             )
         return
     st.error(
-        f"You are signed in as {_plain(who.who)}, which is not on this app's list of viewers or editors. "
+        f"You are signed in as {literal(who.who)}, which is not on this app's list of viewers or editors. "
         "Ask an editor to add you ([access] in the app's secrets), or sign in with another account.",
         icon=":material/block:",
     )
@@ -136,18 +131,18 @@ def who_note() -> None:
     if not auth_configured():
         extra = " Its [access] section has no effect without [auth]." if _secret_section("access") else ""
         st.info(
-            f"No sign-in is configured: this app serves one person on this machine ({_plain(who.who)}), who can "
+            f"No sign-in is configured: this app serves one person on this machine ({literal(who.who)}), who can "
             "change the data. Anyone who can reach its port can too: to share it, configure sign-in ([auth] "
             f"and [access] in the app's secrets; README, Sign-in and roles).{extra}",
             icon=":material/person:",
         )
     elif who.can_edit:
         st.caption(
-            f"Signed in as {_plain(who.who)}, an editor: you can load, sync, regenerate and restore data."
+            f"Signed in as {literal(who.who)}, an editor: you can load, sync, regenerate and restore data."
         )
     else:
         st.info(
-            f"Signed in as {_plain(who.who)}, a viewer: you can explore the figures and download customer lists. "
+            f"Signed in as {literal(who.who)}, a viewer: you can explore the figures and download customer lists. "
             "Loading, syncing, regenerating or restoring data needs an editor.",
             icon=":material/visibility:",
         )
@@ -182,7 +177,7 @@ def confirmed_button(label: str, *, key: str, action: Action, replaces: str | No
     pending = _CONFIRM + key
     if st.session_state.get(pending) and replaces is not None:
         st.warning(
-            f"This replaces {_plain(replaces)}. It will be kept: **Kept data sets** on this page restores it "
+            f"This replaces {literal(replaces)}. It will be kept: **Kept data sets** on this page restores it "
             "in one step.",
             icon=":material/warning:",
         )

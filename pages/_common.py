@@ -28,7 +28,7 @@ from lgs_core.access import Principal
 from lgs_core.analytics import PRESETS, definition
 from lgs_core.display import literal
 from lgs_core.errors import LgsError
-from lgs_core.filters import Filters, filters_from_query, filters_to_query
+from lgs_core.filters import Filters, Query, filters_to_query, read_filters
 from lgs_core.rfm import RfmParams
 from lgs_core.window import Window
 
@@ -50,6 +50,12 @@ KEY_QUICK = "flt_quick"
 KEY_SAVED = "_lgs_view"
 # (data key, error) of a store found damaged by a run: later runs offer the rebuild until the file changes.
 KEY_DAMAGED = "_lgs_damaged"
+# The last values of each page's own controls (scoring, cut points, the report's week …): a page switch drops
+# the widgets' state and the link's page parameters, and coming back restores them from here.
+KEY_PAGE_SAVED = "_lgs_page_controls"
+_KEY_NOTICES = "_lgs_notice_box"
+# The sidebar's parameters in the link; every page adds its own (page_setup's ``url_params``).
+SIDEBAR_PARAMS = ("start", "end", "country", "products", "preset")
 DEFAULT_PRESET = "standard"
 PAGE_CONFIG: dict[str, Any] = {"page_title": "LGS Explorer", "page_icon": "🎁", "layout": "wide"}
 # The size of the real data set: what a new user explores until real data is loaded.
@@ -284,14 +290,18 @@ def _seed_widgets(first: date, last: date, known: list[str]) -> None:
     state = st.session_state
     saved: View | None = state.get(KEY_SAVED)
     if KEY_DATES not in state or KEY_COUNTRIES not in state or KEY_PRODUCTS not in state:
-        in_url = _query_lists()
+        in_url = {k: v for k, v in _query_lists().items() if k in SIDEBAR_PARAMS}
         if saved is not None and not in_url:
             query: dict[str, Any] = _to_query(saved, first, last)
             preset = saved.preset
         else:
             query = dict(in_url)
             preset = (in_url.get("preset") or [DEFAULT_PRESET])[-1]
-        current = filters_from_query(query, first, last, known)
+        current, notices = read_filters(query, first, last, known)
+        if preset not in PRESETS:
+            notices.append(f"preset “{preset[:40]}” is not standard or classic: standard used")
+        for notice in notices:
+            link_notice(notice)
         state[KEY_DATES] = (current.start, current.end)
         state[KEY_COUNTRIES] = list(current.countries)
         state[KEY_PRODUCTS] = current.products_only
@@ -313,14 +323,17 @@ def _seed_widgets(first: date, last: date, known: list[str]) -> None:
     # hands them over (Streamlit's documented way to keep a widget's value across pages).
     for key in (KEY_DATES, KEY_COUNTRIES, KEY_PRODUCTS, KEY_PRESET):
         state[key] = state[key]
+    # The quick-range pill of the dates shown is lit (none when the dates are no quick range).
+    dates = tuple(state[KEY_DATES]) if isinstance(state[KEY_DATES], (tuple, list)) else ()
+    ranges = views.quick_ranges(first, last)
+    state[KEY_QUICK] = next((name for name, span in ranges.items() if span == dates), None)
 
 
 def _apply_quick_range(ranges: dict[str, tuple[date, date]]) -> None:
-    # The quick-range pills act as buttons: set the date range, then clear the pill.
+    # A pill sets the date range; clicking the lit one again leaves the dates as they are (it lights again).
     choice = st.session_state.get(KEY_QUICK)
     if choice in ranges:
         st.session_state[KEY_DATES] = ranges[choice]
-    st.session_state[KEY_QUICK] = None
 
 
 def sidebar_filters() -> View | None:
@@ -359,12 +372,16 @@ def sidebar_filters() -> View | None:
         start, end = saved.filters.start, saved.filters.end
     else:
         start, end = first, last
+    # "contains", not Streamlit's fuzzy match, and no "Select all matches" entry: with both, typing EIRE and
+    # Enter added EIRE and United Arab Emirates (E…I…R…E in order), the matches entry being the first.
     chosen = st.sidebar.multiselect(
         "Countries",
         known,
         key=KEY_COUNTRIES,
         placeholder="All countries",
-        help="The country recorded on the invoice. Empty: all countries.",
+        help="The country recorded on the invoice. Empty: all countries. Type to search.",
+        filter_mode="contains",
+        select_all=False,
     )
     products_only = st.sidebar.toggle(
         "Products only",
@@ -378,14 +395,15 @@ def sidebar_filters() -> View | None:
         key=KEY_PRESET,
         required=True,
         format_func=lambda p: {"standard": "Standard", "classic": "Classic (notebook)"}[p],
-        help="Standard: the definitions to read (docs/DEFINITIONS.md). Classic: the original notebook's, "
-        "reproduced exactly (e.g. placed orders = invoices − 2 × cancellations).",
+        help="How the figures are counted. Standard: the app's definitions. Classic: exactly as the "
+        "original analysis counted them, to compare with its figures (each figure's definitions are one "
+        "click away, under Definitions on every page).",
     )
     view = View(Filters(start, end, tuple(sorted(chosen)), bool(products_only)), preset or DEFAULT_PRESET)
     st.session_state[KEY_SAVED] = view
     wanted = _to_query(view, first, last)
-    if wanted != _query_lists():
-        st.query_params.from_dict(wanted)
+    for name in SIDEBAR_PARAMS:
+        set_param(name, wanted.get(name))
     st.sidebar.caption(f"Data: {info.lines:,} lines, {info.first_date:%d %b %Y} – {info.last_date:%d %b %Y}")
     return view
 
@@ -404,9 +422,10 @@ def _leave_v1_pages_mode() -> None:
         st.rerun()
 
 
-def page_setup(*, filters: bool = True) -> View | None:
+def page_setup(*, filters: bool = True, url_params: tuple[str, ...] = ()) -> View | None:
     """What every page starts with: data present, the sidebar (title, filters unless ``filters`` is False,
-    the PostgreSQL refresh when configured). Returns the sidebar's view (None: no data yet)."""
+    the PostgreSQL refresh when configured), the demo-data banner. Returns the sidebar's view (None: no data
+    yet). ``url_params``: the page's own parameters in the link; any other (another page's) is dropped."""
     _leave_v1_pages_mode()
     st.set_page_config(**PAGE_CONFIG)
     from pages import _access  # it reads this module
@@ -419,10 +438,17 @@ def page_setup(*, filters: bool = True) -> View | None:
     damaged = st.session_state.get(KEY_DAMAGED)
     if damaged is not None and damaged[0] == data_key():  # damage found by an earlier run (e.g. a load)
         offer_rebuild(damaged[1])
+    st.session_state[_KEY_NOTICES] = st.container()  # what a link's values needed changing, above the page
     try:
         ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
-        stale_data_banner(store_info())
+        info = store_info()
+        stale_data_banner(info)
+        demo_data_banner(info)
         view = sidebar_filters() if filters else None
+        if filters:
+            for name in list(st.query_params):
+                if name not in SIDEBAR_PARAMS and name not in url_params:
+                    del st.query_params[name]
     except store.StoreCorruptError as exc:
         offer_rebuild(exc)
     except LgsError as exc:  # e.g. a store location that cannot be written: one line, and nothing else
@@ -475,6 +501,12 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False, by: Principal 
     st.toast(f"PostgreSQL: {result.summary()}.")
     for note in result.notes or []:  # e.g. why an incremental sync became a full one
         st.info(f"PostgreSQL sync: {note}.", icon=":material/info:")
+
+
+def demo_data_banner(info: store.StoreInfo) -> None:
+    """Until real data is loaded: say that the figures are made up, and where to load real ones."""
+    if views.is_demo_data(info):
+        st.info("You are looking at demo data — load your own on the Data page.", icon=":material/science:")
 
 
 def stale_data_banner(info: store.StoreInfo) -> None:
@@ -545,6 +577,63 @@ def show_failure(exc: Exception) -> None:
     show_error(known)
 
 
+def link_notice(text: str) -> None:
+    """One line above the page: a value of the link it opened with was changed, and how (shown as text)."""
+    box = st.session_state.get(_KEY_NOTICES) or st
+    box.warning(literal(f"From the link: {text}."), icon=":material/link_off:")
+
+
+# --- a page's own controls in the link ------------------------------------------------------------------
+
+
+def set_param(name: str, value: str | list[str] | None) -> None:
+    """The link holds ``value`` under ``name`` (None or []: left out, the control's default)."""
+    current = st.query_params.get_all(name)
+    wanted = [] if value is None else ([value] if isinstance(value, str) else list(value))
+    if current == wanted:
+        return
+    if not wanted:
+        del st.query_params[name]
+    else:
+        st.query_params[name] = wanted if len(wanted) > 1 else wanted[0]
+
+
+def seed(key: str, param: str, read: Callable[[Query], tuple[Any, str | None]], default: Any) -> Any:
+    """Give widget ``key`` its value before it is drawn: from the link's ``param`` when this session has not
+    drawn it yet (a shared link: ``read`` checks it and says what it changed), else the value it had the last
+    time this page ran (after a page switch dropped it), else ``default``. Returns the value."""
+    state = st.session_state
+    if key not in state:
+        saved = state.get(KEY_PAGE_SAVED, {})
+        if param in st.query_params:
+            value, notice = read(_query_lists())
+            if notice:
+                link_notice(notice)
+        elif key in saved:
+            value = saved[key]
+        else:
+            value = default
+        state[key] = value
+    return state[key]
+
+
+def remember(key: str, param: str, value: str | list[str] | None) -> None:
+    """After widget ``key`` was drawn: the link holds ``value`` under ``param`` (None: the default, left
+    out), and the page keeps the widget's value for the next visit."""
+    st.session_state.setdefault(KEY_PAGE_SAVED, {})[key] = st.session_state.get(key)
+    set_param(param, value)
+
+
+def definitions_expander(
+    keys: tuple[str, ...], preset: str, *, extra: tuple[tuple[str, str], ...] = ()
+) -> None:
+    """The formulas and statistics behind a page's figures, one click away: "Definitions and formulas"."""
+    with st.expander("Definitions and formulas", icon=":material/menu_book:"):
+        lines = [(key, definition(key, preset)) for key in keys]
+        lines += list(extra)
+        st.markdown("\n".join(f"- **{views.term(key)}**: {text}" for key, text in lines if text))
+
+
 def stop_with(exc: LgsError) -> NoReturn:
     """Show a problem the user can act on as one line, and stop the page there."""
     show_error(exc)
@@ -574,10 +663,10 @@ def guarded(fn: Callable[..., T], *args: Any) -> T:
         st.stop()
 
 
-def require_view() -> View:
-    """Set the page up (``page_setup``) and return the sidebar's view; stop with what to do when the store
-    holds no data."""
-    view = page_setup()
+def require_view(url_params: tuple[str, ...] = ()) -> View:
+    """Set the page up (``page_setup``; ``url_params``: the page's own parameters in the link) and return the
+    sidebar's view; stop with what to do when the store holds no data."""
+    view = page_setup(url_params=url_params)
     if view is None:
         st.info(
             "No data yet. Open the **Data** page to load a file or generate demo data.",

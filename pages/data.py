@@ -7,18 +7,29 @@ from pathlib import Path
 
 import streamlit as st
 
+from lgs_core import views
 from lgs_core.access import Action
 from lgs_core.display import literal
+from lgs_core.errors import AlreadyLoadedError, LgsError
 from lgs_core.ingest import load_file
 from lgs_core.views import count_text
 from pages import _access, _common
+
+# What the last load or regeneration did: shown once, after the rerun that redraws the page from the new data
+# (drawn before it, the header still named the old source and "Nothing quarantined" stood beside the new
+# load's "3 quarantined").
+_KEY_DONE = "_lgs_data_done"
+APPEND_LABEL = "Add to the current data instead of replacing it"
 
 _common.page_setup(filters=False)
 st.title("Data")
 _access.who_note()
 status = _common.data_status()
 info = status.info
-st.markdown(f"**Current source:** {literal(status.source_text)}")  # a file name, a table name
+done = st.session_state.pop(_KEY_DONE, None)
+if done is not None:
+    st.success(literal(done), icon=":material/check_circle:")
+st.markdown("**Current source:** " + literal(status.source_text))
 cols = st.columns(4)
 cols[0].metric("Lines", count_text(info.lines), help="Transaction lines in the store.", border=True)
 cols[1].metric(
@@ -103,7 +114,7 @@ upload = st.file_uploader(
     "Transactions (.xlsx or .csv): the UCI workbook, its CSV dump, or the original Online Retail set",
     type=["xlsx", "csv"],
 )
-append = st.checkbox("Add to the current data instead of replacing it")
+append = st.checkbox(APPEND_LABEL)
 if upload is not None and _access.confirmed_button(
     "Load", key="load_file", action=Action.LOAD, replaces=None if append else replaced, type="primary"
 ):
@@ -119,16 +130,23 @@ if upload is not None and _access.confirmed_button(
                 progress=_common.progress_to(bar),
                 by=_access.principal(),
             )
+        except AlreadyLoadedError as exc:  # said for this page: a checkbox, not the CLI's --append
+            bar.empty()
+            _common.show_error(
+                LgsError(
+                    exc.what,
+                    where=exc.where,
+                    todo=f"nothing to do; to load it again, untick “{APPEND_LABEL}” (that replaces the data set)",
+                )
+            )
         except Exception as exc:
             bar.empty()
             _common.show_failure(exc)
         else:
             bar.empty()
             _common.clear_caches()
-            st.success(
-                f"{literal(result.source)}: {result.rows_loaded:,} lines loaded, "
-                f"{result.rows_quarantined:,} quarantined."
-            )
+            st.session_state[_KEY_DONE] = views.load_message(info, result)
+            st.rerun()
 
 st.subheader("Demo data")
 st.caption("Realistic, generated London Gift Shop lines (not real customers): replaces the current data.")
@@ -140,7 +158,7 @@ if _access.confirmed_button("Regenerate demo data", key="demo", action=Action.DE
 
     bar = st.progress(0.0, text="Generating…")
     try:
-        load_demo(
+        made = load_demo(
             _common.db_path(),
             rows=int(rows),
             seed=int(seed),
@@ -153,6 +171,7 @@ if _access.confirmed_button("Regenerate demo data", key="demo", action=Action.DE
     else:
         bar.empty()
         _common.clear_caches()
+        st.session_state[_KEY_DONE] = views.load_message(info, made)
         st.rerun()
 
 section = _common.postgres_section()

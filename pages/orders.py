@@ -6,10 +6,11 @@ import streamlit as st
 
 from lgs_core import charts
 from lgs_core.display import literal
-from lgs_core.views import count_text, definition, money_text, percent_text
+from lgs_core.filters import read_flag
+from lgs_core.views import count_text, money_text, percent_text, plain
 from pages import _common
 
-view = _common.require_view()
+view = _common.require_view(url_params=("trim",))
 st.title("Orders")
 st.caption(literal(view.label))  # its countries come from the data
 result = _common.guarded(_common.orders, view)
@@ -22,55 +23,73 @@ if result.is_empty:
     st.stop()
 
 cols = st.columns(3)
-cols[0].metric(
-    "Orders placed", count_text(result.placed), help=definition("placed", view.preset), border=True
-)
+cols[0].metric("Orders placed", count_text(result.placed), help=plain("placed", view.preset), border=True)
 cols[1].metric(
-    "Orders canceled", count_text(result.canceled), help=definition("canceled", view.preset), border=True
+    "Orders canceled", count_text(result.canceled), help=plain("canceled", view.preset), border=True
 )
 cols[2].metric(
     "Cancellation rate",
     percent_text(result.cancellation_rate_pct),
-    help=definition("cancellation_rate", view.preset),
+    help=plain("cancellation_rate", view.preset),
     border=True,
 )
 
 st.subheader("Invoice amounts")
+_common.seed("ord_trim", "trim", lambda q: read_flag(q, "trim", False), False)
 trimmed = st.toggle(
-    "Trim at the 85th percentile",
-    help=f"{definition('trimmed_85', view.preset)} 85th percentile: {definition('p85', view.preset)}",
+    "Leave out the largest 15% of invoices",
+    key="ord_trim",
+    help=f"{plain('trimmed_85', view.preset)} (The original analysis' view: invoices up to the 85th "
+    "percentile.)",
 )
+_common.remember("ord_trim", "trim", "1" if trimmed else None)
 chart_col, stats_col = st.columns([2, 1])
 with chart_col:
     st.altair_chart(charts.amount_histogram(result.histogram(trimmed), trimmed=trimmed), width="stretch")
     st.caption(
-        f"**Histogram**: {definition('histogram', view.preset)} Invoices counted: "
-        f"{definition('positive', view.preset)}"
+        f"**Histogram**: {plain('histogram', view.preset)} Invoices counted: {plain('positive', view.preset)}"
     )
     box = result.box(trimmed)
     if box is not None:
         st.altair_chart(charts.amount_boxplot(box, trimmed=trimmed), width="stretch")
-        st.caption(f"**Box plot**: {definition('box_plot', view.preset)}")
+        st.caption(f"**Box plot**: {plain('box_plot', view.preset)}")
 with stats_col:
     st.dataframe(result.statistics(), hide_index=True, placeholder="–", width="stretch")
     st.caption(
         f"**85th percentile**: {money_text(result.distribution.p85, pence=True)} — "
-        f"{definition('p85', view.preset)}"
+        f"{plain('p85', view.preset)}"
     )
     st.caption(
-        f"**Amount**: {definition('amount', view.preset)} **Median**: {definition('median', view.preset)} "
-        f"**Mode**: {definition('mode', view.preset)} **Mean**: {definition('mean', view.preset)}"
+        f"**Median**: {plain('median', view.preset)} **Mode**: {plain('mode', view.preset)} "
+        f"**Mean**: {plain('mean', view.preset)}"
     )
 
 st.subheader("Orders per month")
 left, right = st.columns(2)
 with left:
     st.altair_chart(charts.orders_per_month(result.monthly), width="stretch")
-    st.caption(
-        f"**Placed**: {definition('placed', view.preset)} **Canceled**: {definition('canceled', view.preset)}"
-    )
+    st.caption(f"**Placed**: {plain('placed', view.preset)} **Canceled**: {plain('canceled', view.preset)}")
 with right:
     st.altair_chart(charts.cancellation_rate(result.monthly), width="stretch")
-    st.caption(f"**Cancellation rate**: {definition('cancellation_rate', view.preset)}")
+    st.caption(f"**Cancellation rate**: {plain('cancellation_rate', view.preset)}")
 if not result.monthly["whole_month"].all():
     st.caption("Faded bars: months the date range cuts short, so their figures cover only part of the month.")
+
+_common.definitions_expander(
+    (
+        "placed",
+        "canceled",
+        "cancellation_rate",
+        "amount",
+        "positive",
+        "p85",
+        "trimmed_85",
+        "histogram",
+        "box_plot",
+        "median",
+        "mode",
+        "mean",
+        "month",
+    ),
+    view.preset,
+)

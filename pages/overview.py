@@ -6,7 +6,7 @@ import streamlit as st
 
 from lgs_core import charts
 from lgs_core.display import literal
-from lgs_core.views import definition
+from lgs_core.views import plain
 from pages import _common
 
 view = _common.require_view()
@@ -28,15 +28,15 @@ st.caption(result.comparison_note)
 left, right = st.columns(2)
 with left:
     st.altair_chart(charts.monthly_sales(result.monthly), width="stretch")
-    st.caption(f"**Sales**: {definition('sales', view.preset)}")
+    st.caption(f"**Sales**: {plain('sales', view.preset)}")
 with right:
     st.altair_chart(charts.monthly_growth(result.monthly), width="stretch")
-    st.caption(f"**Growth**: {definition('growth_pct', view.preset)}")
+    st.caption(f"**Growth**: {plain('growth_pct', view.preset)}")
 
 left, right = st.columns(2)
 with left:
     st.altair_chart(charts.monthly_active_customers(result.monthly), width="stretch")
-    st.caption(f"**Active customers**: {definition('active_customers', view.preset)}")
+    st.caption(f"**Active customers**: {plain('active_customers', view.preset)}")
 with right:
     st.altair_chart(charts.new_vs_existing(result.monthly), width="stretch")
     note = (
@@ -44,7 +44,22 @@ with right:
         if result.starts_with_first_data_month
         else ""
     )
-    st.caption(f"**New customers**: {definition('new_customers', view.preset)}{note}")
+    st.caption(f"**New customers**: {plain('new_customers', view.preset)}{note}")
 
 if not result.monthly["whole_month"].all():
     st.caption("Faded bars: months the date range cuts short, so their figures cover only part of the month.")
+
+_common.definitions_expander(
+    (
+        "sales",
+        "placed",
+        "active_customers",
+        "new_customers",
+        "existing_customers",
+        "aov",
+        "change",
+        "growth_pct",
+        "month",
+    ),
+    view.preset,
+)

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from lgs_core import rfm, store, views
 from lgs_core.demo import load_demo
-from lgs_core.display import shown
+from lgs_core.display import literal, shown
 from lgs_core.window import Window
 
 REPO = Path(__file__).resolve().parent.parent
@@ -146,11 +146,14 @@ def test_filters_survive_a_page_switch_and_the_data_page(app: AppTest) -> None:
     assert app.query_params == {"start": "2011-01-01"}
 
 
-def test_the_quick_range_sets_the_dates(app: AppTest) -> None:
+def test_the_quick_range_sets_the_dates_and_shows_which_is_active(app: AppTest) -> None:
+    assert _button_group(app, "Quick range").value == "All data"  # a first visit: all the data, lit
     _button_group(app, "Quick range").set_value("2010").run()
     _no_exception(app)
     assert app.sidebar.date_input(key="flt_dates").value == (date(2010, 1, 1), date(2010, 12, 31))
-    assert _button_group(app, "Quick range").value is None  # the pills act as buttons
+    assert _button_group(app, "Quick range").value == "2010"  # the chosen range stays lit
+    app.sidebar.date_input(key="flt_dates").set_value((date(2010, 3, 1), date(2010, 12, 31))).run()
+    assert _button_group(app, "Quick range").value is None  # dates that are no quick range: none lit
 
 
 def test_the_classic_preset_counts_orders_the_notebooks_way(app: AppTest, con: object) -> None:
@@ -208,7 +211,7 @@ def test_changing_the_bins_or_the_map_changes_the_segment_table(app: AppTest, co
     app.switch_page("pages/segments.py").run()
     five = _segment_table(app)
 
-    _button_group(app, "Scores per dimension").set_value(3).run()
+    _button_group(app, "Scores per measure").set_value(3).run()
     _no_exception(app)
     three = _segment_table(app)
     params = rfm.RfmParams(bins=3, segment_map=views.segment_map_for("classic10", 3, 3))
@@ -216,7 +219,7 @@ def test_changing_the_bins_or_the_map_changes_the_segment_table(app: AppTest, co
     assert three["customers"].to_list() == expected.summary["customers"].to_list()
     assert not three.equals(five)
 
-    _button_group(app, "Scores per dimension").set_value(5).run()
+    _button_group(app, "Scores per measure").set_value(5).run()
     _button_group(app, "Segment map").set_value("rfm11").run()
     _no_exception(app)
     eleven = _segment_table(app)
@@ -262,16 +265,42 @@ def test_the_download_holds_exactly_the_chosen_segments(app: AppTest, con: objec
     chosen_widget.set_value(["Champions", "At Risk"]).run()
     _no_exception(app)
     assert [d.label for d in app.download_button] == ["Download CSV", "Download Excel", "Manifest (JSON)"]
-    shown = next(
-        d.value for d in app.dataframe if "rfm" in d.value.columns and "customer_id" in d.value.columns
-    )
+    shown = next(d.value for d in app.dataframe if "RFM score" in d.value.columns)
     result = views.segments(con, Window())  # type: ignore[arg-type]
     # The bytes the "Download CSV" button serves: views.segment_csv for the page's result and choice.
     rows = list(csv.DictReader(io.StringIO(views.segment_csv(result, ["Champions", "At Risk"]).decode())))
     expected = result.customers.filter(pl.col("segment").is_in(["Champions", "At Risk"]))["customer_id"]
-    assert sorted(int(r["customer_id"]) for r in rows) == sorted(expected.to_list())
-    assert sorted(shown["customer_id"].tolist()) == sorted(expected.to_list())
+    assert sorted(int(r["Customer"]) for r in rows) == sorted(expected.to_list())
+    assert sorted(shown["Customer"].tolist()) == sorted(expected.to_list())
     assert _metrics(app)["Customers in Champions, At Risk"] == f"{len(rows):,}"
+
+
+RAW_KEYS = {
+    "customer_id",
+    "rfm",
+    "r",
+    "f",
+    "m",
+    "fm",
+    "recency_days",
+    "from_state",
+    "antecedent",
+    "consequent",
+}
+
+
+def test_the_customer_list_speaks_words_with_units(app: AppTest) -> None:
+    app.switch_page("pages/segments.py").run()
+    shown = next(d.value for d in app.dataframe if "RFM score" in d.value.columns)
+    assert list(shown.columns[:6]) == [
+        "Customer",
+        "Country",
+        "Segment",
+        "Days since last order",
+        "Orders",
+        "Spend (£)",
+    ]
+    assert not RAW_KEYS & set(shown.columns)
 
 
 def test_a_customer_is_explained(app: AppTest, con: object) -> None:
@@ -279,8 +308,10 @@ def test_a_customer_is_explained(app: AppTest, con: object) -> None:
     customer = app.selectbox[0].value
     result = views.segments(con, Window())  # type: ignore[arg-type]
     explained = "\n".join(shown(m.value) for m in app.markdown)  # (the lines are shown as text)
-    for line in result.explain(int(customer)):
+    # in words first, the cut points behind "The scoring in detail"
+    for line in (*result.explain_plain(int(customer)), *result.explain(int(customer))):
         assert line in explained
+    assert result.explain_plain(int(customer))[0].startswith("Last order ")
 
 
 # --- Data -----------------------------------------------------------------------------------------------
@@ -327,3 +358,178 @@ def test_an_unreachable_postgres_is_one_line_and_the_app_still_opens(
     assert "Refresh from PostgreSQL" in [b.label for b in at.sidebar.button]
     at.switch_page("pages/data.py").run()
     assert "Sync PostgreSQL" in [b.label for b in at.button]
+
+
+# --- plain words, whole views in the link, first visit (issue #15) ------------------------------------------
+
+# Formulas, statistics and file names: one click away (an expander below), never in a label, help or caption.
+TECHNICAL = (
+    "Σ",
+    "|z|",
+    "BG/NBD",
+    "Gamma-Gamma",
+    "t_x",
+    "pandas",
+    "docs/",
+    ".md",
+    "regex",
+    "qcut",
+    "MAD",
+    "[1-2]",
+    "÷",
+)
+DETAILS = {
+    "Definitions and formulas",
+    "The scoring in detail",
+    "Why it was flagged",
+    "Why it is only a watch",
+    "The models behind the predictions (statistics)",
+}
+
+
+def _texts(node: object, out: list[str]) -> list[str]:
+    """Every label, help, caption, Markdown and alert text under ``node``, except inside a details expander."""
+    proto = getattr(node, "proto", None)
+    if getattr(node, "type", None) == "expander":
+        if node.label in DETAILS:  # type: ignore[attr-defined]
+            return out
+        out.append(node.label)  # type: ignore[attr-defined]
+    for field in ("label", "help", "body"):
+        value = getattr(proto, field, None) if proto is not None else None
+        if isinstance(value, str) and value:
+            out.append(value)
+    for child in getattr(node, "children", {}).values():
+        _texts(child, out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("page", "tab"),
+    [
+        ("pages/overview.py", None),
+        ("pages/orders.py", None),
+        ("pages/segments.py", None),
+        ("pages/reports.py", None),
+        ("pages/data.py", None),
+        ("pages/deeper_segments.py", "Cohort retention"),
+        ("pages/deeper_segments.py", "Segment migration"),
+        ("pages/deeper_segments.py", "Lifetime value"),
+        ("pages/deeper_segments.py", "Product affinity"),
+    ],
+)
+def test_every_label_and_help_is_in_plain_words(app: AppTest, page: str, tab: str | None) -> None:
+    if tab is not None:
+        app.session_state["deeper_tab"] = tab
+    app.switch_page(page).run()
+    _no_exception(app)
+    texts = _texts(app.main, []) + _texts(app.sidebar, [])
+    found = sorted({f"{word!r} in {text[:90]!r}" for text in texts for word in TECHNICAL if word in text})
+    assert not found, found
+    for frame in app.dataframe:  # no "None" cell: an empty one shows "–"
+        table = frame.value
+        assert not RAW_KEYS & set(map(str, table.columns)), (page, tab, list(table.columns))
+        if table.isna().any().any():
+            assert frame.proto.placeholder, (page, tab, list(table.columns))
+        assert not (table.astype(str) == "None").any().any(), (page, tab)
+
+
+def _segment_list(at: AppTest) -> list[int]:
+    table = next(d.value for d in at.dataframe if "RFM score" in d.value.columns)
+    return sorted(int(c) for c in table["Customer"])
+
+
+def test_a_copied_link_reproduces_the_scoring_the_map_and_the_list(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch, con: object
+) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("pages/segments.py").run()
+    _button_group(at, "Scoring").set_value("thresholds").run()
+    at.number_input(key="th_f_5_3").set_value(8).run()  # F 5: at least 8 orders
+    _button_group(at, "Segment map").set_value("custom").run()
+    _no_exception(at)
+    # A cell edit as the grid editor records it: the first row is R=5; its F=4 cell becomes "VIP".
+    at.session_state["grid_5"] = {"edited_rows": {0: {"F=4": "VIP"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.multiselect(key="seg_segments").set_value(["Champions", "VIP"]).run()
+    _no_exception(at)
+    link = {k: at.query_params[k] for k in at.query_params}
+    shown = _segment_list(at)
+    summary = _segment_table(at)["customers"].to_list()
+    assert {k: link[k] for k in ("scoring", "map", "cell")} == {
+        "scoring": "thresholds",
+        "map": "custom",
+        "cell": "54:VIP",
+    }
+    assert link["th"] == "r=30,90,180,365;f=2,3,5,8;m=100,500,1000,5000" and "segment" in link
+
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)  # a colleague opens the link
+    fresh.switch_page("pages/segments.py")
+    fresh.query_params.update(link)
+    fresh.run()
+    _no_exception(fresh)
+    assert not fresh.warning, [w.value for w in fresh.warning]
+    assert _segment_list(fresh) == shown
+    assert _segment_table(fresh)["customers"].to_list() == summary
+    cuts = views.default_thresholds(5)
+    thresholds = rfm.FixedCuts(cuts.recency, (*cuts.frequency[:3], 8), cuts.monetary, at_least=True)
+    grid = {**rfm.CLASSIC10.lookup(), "54": "VIP"}
+    params = rfm.RfmParams(scoring="fixed", cuts=thresholds, segment_map=grid)
+    expected = views.segments(con, Window(), params)  # type: ignore[arg-type]
+    assert shown == sorted(expected.customers_of(["Champions", "VIP"])["customer_id"].to_list())
+    assert expected.customers_of(["VIP"]).height > 0
+
+
+def test_a_rule_list_is_in_the_link(demo_store: Path, monkeypatch: pytest.MonkeyPatch, con: object) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("pages/segments.py").run()
+    _button_group(at, "List").set_value("rule").run()
+    at.number_input(key="seg_rule_within").set_value(60).run()
+    at.number_input(key="seg_rule_orders").set_value(3).run()
+    _no_exception(at)
+    assert {k: at.query_params[k] for k in ("list", "within", "orders")} == {
+        "list": "rule",
+        "within": "60",
+        "orders": "3",
+    }
+    result = views.segments(con, Window())  # type: ignore[arg-type]
+    expected = result.customers.filter((pl.col("recency_days") <= 60) & (pl.col("frequency") >= 3))
+    assert _segment_list(at) == sorted(expected["customer_id"].to_list())
+    assert _metrics(at)["Customers on the list"] == f"{expected.height:,}"
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    fresh.switch_page("pages/segments.py")
+    fresh.query_params.update({"list": "rule", "within": "60", "orders": "3"})
+    fresh.run()
+    assert _segment_list(fresh) == sorted(expected["customer_id"].to_list())
+
+
+def test_a_link_value_that_does_not_fit_is_named_in_one_line(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LGS_DB", str(demo_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"country": "Atlantis"})
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        literal("From the link: country “Atlantis” is not in the data: left out (all countries shown).")
+    ]
+    assert at.sidebar.multiselect(key="flt_countries").value == []
+    at.run()  # the link now holds what is shown: the notice is not repeated
+    assert not at.warning
+
+
+def test_demo_data_says_so_until_real_data_is_loaded(
+    app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_csv: Path
+) -> None:
+    banner = "You are looking at demo data — load your own on the Data page."
+    assert [i.value for i in app.info] == [banner]
+    from lgs_core.ingest import load_file
+
+    real = tmp_path / "real.duckdb"
+    load_file(sample_csv, real)
+    monkeypatch.setenv("LGS_DB", str(real))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    _no_exception(at)
+    assert banner not in [i.value for i in at.info]

@@ -292,7 +292,7 @@ def test_deeper_segments_page(page_store: Path, monkeypatch: pytest.MonkeyPatch,
         else:
             champions = affinity.affinity(con, window, "Champions")
             assert shown["Customers in Champions"] == count_text(champions.segment_customers)
-            assert shown["A pair needs"] == f"{champions.min_invoices:,} invoices"
+            assert shown["A pair needs"] == f"{champions.min_invoices:,} orders"
     finally:
         con.close()
     # Only the open tab ran: no other tab's figures are on the page.

@@ -378,3 +378,54 @@ def test_country_weeks_reconcile_with_the_weekly_totals(injected: duckdb.DuckDBP
         ].item()
         >= 30
     )
+
+
+# --- the report as the page shows it (issue #15) ---------------------------------------------------------
+
+
+def test_a_card_delta_starts_with_an_ascii_minus_for_a_fall(spike_report: report.WeeklyReport) -> None:
+    # Streamlit draws a green ↑ for any delta not starting with "-": the Unicode "−14%" showed a fall as a rise.
+    for kpi in spike_report.kpis:
+        change = kpi.change(kpi.last_week)
+        delta = kpi.card_delta(kpi.last_week)
+        assert change is not None and delta is not None
+        unit = " pp" if kpi.kind == "pct" else "%"
+        if round(change, 1 if kpi.kind == "pct" else 0) == 0:
+            assert delta == f"0{unit}"
+        else:
+            assert delta[0] == ("+" if change > 0 else "-") and delta.endswith(unit), (kpi.key, delta)
+    assert [k.key for k in spike_report.kpis if not k.rise_is_good] == ["cancel_rate"]
+    aov = spike_report.kpi("aov")
+    assert aov.change_text(aov.last_week).startswith("−")  # the report's own texts keep the typographic minus
+    assert aov.card_delta(aov.last_week) == "-2%"
+
+
+def test_the_weeks_table_reads_as_text_with_the_flagged_week_in_words(
+    spike_report: report.WeeklyReport,
+) -> None:
+    table = report.history_table(spike_report)
+    assert table.columns[-1] == "Flags" and table.dtypes == [pl.String] * table.width
+    newest = table.row(0, named=True)
+    week = spike_report.weeks.row(-1, named=True)
+    assert newest["Week"] == "2011-W20 · 16 May 2011"
+    assert newest["Sales (£)"] == f"£{week['sales']:,.2f}" and "," in newest["Sales (£)"]
+    assert newest["Cancellation rate"] == f"{week['cancel_rate']:.1f}%"
+    assert newest["Flags"] == "▲ spike in new customers"
+    assert all(re.fullmatch(r"£[\d,]+\.\d\d|–", v) for v in table["Sales (£)"])
+    assert report.flagged_weeks(spike_report) == [
+        "Week 20 of 2011 (16 May): ▲ spike in new customers: "
+        + spike_report.history["new_customers"][-1].explanation()
+    ]
+    assert spike_report.heading == "Week 20 of 2011 (16 May – 22 May 2011)"
+
+
+def test_the_page_chart_fits_its_width_and_keeps_its_height(spike_report: report.WeeklyReport) -> None:
+    page = report.weekly_chart(spike_report, "sales", width="container").to_dict()
+    # Streamlit makes a chart without its own autosize "fit": its 240 px then held the title, axes and legend,
+    # and the plot came out 0 px high (a flat line, no band, the legend cut).
+    assert page["autosize"] == {"type": "fit-x", "contains": "padding"} and page["height"] == 240
+    legend = page["layer"][3]["encoding"]["color"]["legend"]
+    assert "'too_early': 'Too early to judge'" in legend["labelExpr"]
+    assert page["layer"][0]["encoding"]["y"]["axis"]["labelExpr"] == "'£' + datum.label"
+    email = report.weekly_chart(spike_report, "sales").to_dict()  # the HTML and email: a fixed width
+    assert "autosize" not in email and email["width"] == 640

@@ -419,3 +419,87 @@ def test_definitions_cover_every_rfm_column(sample: duckdb.DuckDBPyConnection) -
     assert sorted(c for c in columns if not definition(c)) == []
     for key in ("reference_date", "recency_days", "monetary", "quantile_cuts", "purchase"):
         assert definition(key, "classic") != definition(key, "standard"), key
+
+
+# --- thresholds and rules in a marketer's words (issue #15) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("orders", "cut_point_score", "threshold_score"),
+    [(1, 1, 1), (2, 1, 2), (3, 2, 3), (9, 4, 4), (10, 4, 5), (11, 5, 5)],
+)
+def test_at_least_10_orders_includes_10(orders: int, cut_point_score: int, threshold_score: int) -> None:
+    numbers = ("2", "3", "5", "10")
+    cut_points = rfm.FixedCuts(("30", "90", "180", "365"), numbers, ("100", "500", "1000", "5000"))
+    thresholds = rfm.FixedCuts(cut_points.recency, numbers, cut_points.monetary, at_least=True)
+    # The analyst's cut points keep the pandas rule (10 is not above the cut 10); thresholds include it.
+    assert cut_points.dimension("frequency").score(orders) == cut_point_score
+    assert thresholds.dimension("frequency").score(orders) == threshold_score
+    # "within 30 days" includes day 30 under both readings
+    assert thresholds.dimension("recency").score(30) == cut_points.dimension("recency").score(30) == 5
+
+
+def _purchase_invoices(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
+    """Distinct orders per customer counted from the lines (DEFINITIONS.md `purchase`), not by lgs_core."""
+    rows = con.sql(
+        """
+        select customer_id, count(distinct invoice)
+        from lines
+        where customer_id is not null and is_product and quantity > 0
+            and not is_cancellation and not is_adjustment
+        group by customer_id
+        """
+    ).fetchall()
+    return {int(c): int(n) for c, n in rows}
+
+
+def test_at_least_10_orders_scores_exactly_the_customers_with_10_or_more(
+    sample: duckdb.DuckDBPyConnection,
+) -> None:
+    orders = _purchase_invoices(sample)
+    ten_or_more = sorted(c for c, n in orders.items() if n >= 10)
+    assert ten_or_more and any(n == 10 for n in orders.values()), "the sample has customers with exactly 10"
+    thresholds = rfm.FixedCuts(
+        ("30", "90", "180", "365"), ("2", "3", "5", "10"), ("100", "500", "1000", "5000"), at_least=True
+    )
+    params = rfm.RfmParams(scoring="fixed", cuts=thresholds)
+    result = rfm.rfm(sample, Window(), params)
+    assert sorted(result.customers.filter(pl.col("f") == 5)["customer_id"].to_list()) == ten_or_more
+    # ... and explain() says so in the same words
+    ten = next(c for c, n in orders.items() if n == 10)
+    assert "thresholds 2, 3, 5, 10 invoices; 4 reached → F = 1 + 4" in "\n".join(result.explain(ten))
+    assert params.to_json()["cuts_include_equal"] is True
+
+
+def test_a_rule_lists_exactly_the_customers_it_names(sample: duckdb.DuckDBPyConnection) -> None:
+    orders = _purchase_invoices(sample)
+    result = rfm.rfm(sample, Window(), rfm.RfmParams())
+    customers = result.customers
+    assert result.reference_date is not None
+    rule = rfm.CustomerRule(min_orders=10)
+    assert sorted(rule.matches(customers)["customer_id"].to_list()) == sorted(
+        c for c, n in orders.items() if n >= 10
+    )
+    # Last order within 30 days of the reference date, day 30 included, and at least £1,000 spent.
+    rule = rfm.CustomerRule(within_days=30, min_orders=2, min_spend=Decimal("1000"))
+    picked = rule.matches(customers)
+    expected = customers.filter(
+        (pl.col("recency_days") <= 30) & (pl.col("frequency") >= 2) & (pl.col("monetary") >= Decimal("1000"))
+    )
+    assert picked["customer_id"].to_list() == expected["customer_id"].to_list() and picked.height > 0
+    edge = customers.row(0, named=True)  # a limit equal to a customer's own value includes them
+    exact = rfm.CustomerRule(edge["recency_days"], edge["frequency"], edge["monetary"])
+    assert edge["customer_id"] in exact.matches(customers)["customer_id"].to_list()
+    since = result.reference_date.toordinal() - 30
+    assert rule.describe(result.reference_date) == (
+        f"last order within 30 days (on or after {date.fromordinal(since):%d %b %Y}), at least 2 orders, "
+        "spent at least £1,000.00"
+    )
+    assert rfm.CustomerRule().matches(customers).height == customers.height
+
+
+def test_thresholds_that_do_not_grow_say_so_in_words() -> None:
+    with pytest.raises(LgsError, match="orders thresholds 2, 2, 5, 10 are not increasing"):
+        rfm.FixedCuts(("30", "90", "180", "365"), ("2", "2", "5", "10"), ("1", "2", "3", "4"), at_least=True)
+    with pytest.raises(LgsError, match="at least 0 orders"):
+        rfm.CustomerRule(min_orders=0)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lgs_core import access
+from lgs_core import access, display
 from lgs_core.demo import load_demo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def test_someone_on_neither_list_is_told_so_and_sees_nothing(
     for at in (app_as(STRANGER, demo_store, monkeypatch), straight.run()):
         assert not at.exception and not at.metric and not at.dataframe
         (refusal,) = at.error
-        assert "eve@elsewhere.example" in refusal.value.replace("\\", "")
+        assert "eve@elsewhere.example" in display.shown(refusal.value)
         assert "not on this app's list" in refusal.value
         assert [b.label for b in at.button] == ["Sign out"]
 
@@ -149,9 +149,9 @@ def test_without_auth_the_data_page_says_it_serves_one_person(
     demo_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app_as(None, demo_store, monkeypatch, "pages/data.py")
-    note = at.info[0].value
+    (note,) = [i.value for i in at.info if i.value.startswith("No sign-in is configured")]
     assert note.startswith("No sign-in is configured: this app serves one person on this machine")
-    assert access.os_user() in note.replace("\\", "")
+    assert access.os_user() in display.shown(note)
     assert "Regenerate demo data" in [b.label for b in at.button]
     assert not at.sidebar.text  # nobody is "signed in"
 
@@ -168,7 +168,7 @@ def test_a_viewers_report_settings_are_locked_even_against_a_crafted_value(
     demo_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     viewer = app_as(VIEWER, demo_store, monkeypatch, "pages/reports.py")
-    z = next(s for s in viewer.slider if s.label == "z threshold")
+    z = next(s for s in viewer.slider if s.label == "How unusual a week must be")
     assert z.disabled
     default = _report_texts(viewer)
     # A request that sets the locked slider anyway: the browser would not send it, a crafted one can (AppTest
@@ -176,11 +176,11 @@ def test_a_viewers_report_settings_are_locked_even_against_a_crafted_value(
     z.proto.disabled = False
     z.set_value(2.0).run()
     assert (
-        next(s for s in viewer.slider if s.label == "z threshold").value == 3.0
+        next(s for s in viewer.slider if s.label == "How unusual a week must be").value == 3.0
     )  # the forged value is dropped
     assert _report_texts(viewer) == default
     editor = app_as(EDITOR, demo_store, monkeypatch, "pages/reports.py")
-    z = next(s for s in editor.slider if s.label == "z threshold")
+    z = next(s for s in editor.slider if s.label == "How unusual a week must be")
     assert not z.disabled
     z.set_value(2.0).run()
     assert _report_texts(editor) != default  # the same value from an editor does change the report

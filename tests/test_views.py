@@ -275,22 +275,32 @@ def test_the_page_shows_the_fm_score_only_where_the_map_reads_it(
 ) -> None:
     result = views.segments(con, Window(), rfm.RfmParams(segment_map=segment_map))
     chosen = result.default_segments()
-    assert ("fm" in result.customer_table(chosen).columns) is shows_fm
-    assert "fm" in views.segment_csv(result, chosen).decode().splitlines()[0].split(",")
+    assert ("Frequency and spend score" in result.customer_table(chosen).columns) is shows_fm
+    assert "Frequency and spend score" in views.segment_csv(result, chosen).decode().splitlines()[0].split(
+        ","
+    )
 
 
 def test_csv_export_holds_exactly_the_chosen_segments(con: duckdb.DuckDBPyConnection) -> None:
     result = views.segments(con, Window(date(2011, 1, 1), date(2011, 12, 9)))
     chosen = ["Champions", "Loyal Customers"]
     data = views.segment_csv(result, chosen)
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    # The header row in words (a marketer's spreadsheet); the manifest maps the stable keys to it.
+    manifest = json.loads(views.segment_manifest(result, chosen))
+    assert manifest["columns"] == list(views.EXPORT_COLUMNS)
+    labels = manifest["column_labels"]
+    assert labels["recency_days"] == "Days since last order" and labels["monetary"] == "Spend (£)"
+    keyed = [
+        {key: row[labels[key]] for key in manifest["columns"]}
+        for row in csv.DictReader(io.StringIO(data.decode("utf-8")))
+    ]
+    rows = keyed
     expected = result.customers.filter(pl.col("segment").is_in(chosen))
     assert sorted(int(r["customer_id"]) for r in rows) == sorted(expected["customer_id"].to_list())
     assert {r["segment"] for r in rows} == set(chosen)
     by_id = {r["customer_id"]: r for r in rows}
     one = expected.row(0, named=True)
     assert Decimal(by_id[str(one["customer_id"])]["monetary"]) == one["monetary"]
-    manifest = json.loads(views.segment_manifest(result, chosen))
     assert manifest["rows"] == len(rows)
     assert manifest["filters"] == {"segment": chosen}
     assert manifest["window"]["start"] == "2011-01-01"
@@ -307,7 +317,7 @@ def test_excel_export_holds_the_list_and_the_manifest(con: duckdb.DuckDBPyConnec
     path.write_bytes(views.segment_xlsx(result, chosen))
     book = openpyxl.load_workbook(path, read_only=True)
     table = list(book["customers"].iter_rows(values_only=True))
-    assert table[0][: len(views.EXPORT_COLUMNS)] == views.EXPORT_COLUMNS
+    assert table[0][: len(views.EXPORT_COLUMNS)] == tuple(views.term(c) for c in views.EXPORT_COLUMNS)
     ids = sorted(int(row[0]) for row in table[1:])  # type: ignore[arg-type]
     assert ids == sorted(result.customers_of(chosen)["customer_id"].to_list())
     manifest = {row[0]: row[1] for row in book["manifest"].iter_rows(min_row=2, values_only=True)}
@@ -433,3 +443,117 @@ def test_views_and_charts_never_import_streamlit() -> None:
     code = "import sys, lgs_core.views, lgs_core.charts; print('streamlit' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# --- tables and files for people (issue #15) ---------------------------------------------------------------
+
+
+def test_a_uk_and_a_france_list_of_the_same_dates_have_different_names(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    names = {
+        countries: views.segments(con, Window(date(2011, 1, 1), date(2011, 12, 9), countries)).file_stem(
+            ["Champions"]
+        )
+        for countries in (("United Kingdom",), ("France",), ())
+    }
+    assert names[("France",)] == "lgs-champions-france-2011-01-01-to-2011-12-09"
+    assert names[("United Kingdom",)] == "lgs-champions-united-kingdom-2011-01-01-to-2011-12-09"
+    assert names[()] == "lgs-champions-all-countries-2011-01-01-to-2011-12-09"
+    window = Window(date(2011, 1, 1), date(2011, 12, 9), ("France",), True)
+    rule = rfm.CustomerRule(within_days=30, min_orders=10)
+    assert views.file_stem(views.rule_slug(rule), window) == (
+        "lgs-last-30-days-10-orders-france-products-only-2011-01-01-to-2011-12-09"
+    )
+
+
+def test_a_rule_list_exports_exactly_its_customers(con: duckdb.DuckDBPyConnection) -> None:
+    result = views.segments(con, Window())
+    rule = rfm.CustomerRule(within_days=30, min_orders=10)
+    expected = result.customers.filter((pl.col("recency_days") <= 30) & (pl.col("frequency") >= 10))
+    assert expected.height > 0
+    listed = result.listed(rule)
+    assert sorted(listed["customer_id"].to_list()) == sorted(expected["customer_id"].to_list())
+    assert listed["monetary"].is_sorted(descending=True)
+    manifest = json.loads(views.segment_manifest(result, rule))
+    assert manifest["filters"] == {"rule": {**rule.to_json()}} and manifest["rows"] == expected.height
+    assert manifest["what"].startswith("customers: last order within 30 days (on or after ")
+    rows = list(csv.DictReader(io.StringIO(views.segment_csv(result, rule).decode("utf-8"))))
+    assert sorted(int(r["Customer"]) for r in rows) == sorted(expected["customer_id"].to_list())
+
+
+def test_scores_are_described_in_words(con: duckdb.DuckDBPyConnection) -> None:
+    thresholds = views.default_thresholds(5)
+    result = views.segments(con, Window(), rfm.RfmParams(scoring="fixed", cuts=thresholds))
+    ranges = result.score_ranges()
+    assert ranges["recency"][0] == (5, "0–30 days") and ranges["recency"][-1] == (1, "366 or more days")
+    assert ranges["frequency"][0] == (5, "10 or more orders") and ranges["frequency"][-1] == (1, "1 order")
+    assert ranges["monetary"][0] == (5, "£5,000.00 or more")
+    champion = result.customers_of(["Champions"]).row(0, named=True)
+    lines = result.explain_plain(champion["customer_id"])
+    assert lines[1] == f"{champion['frequency']:,} orders: frequency score {champion['f']} " + (
+        f"({dict(ranges['frequency'])[champion['f']]})."
+    )
+    assert lines[-1].endswith(f"→ Champions ({result.segment_map_name}).")
+
+
+def test_customer_labels_start_with_the_id(con: duckdb.DuckDBPyConnection) -> None:
+    result = views.segments(con, Window())
+    labels = result.customer_labels(["Champions"])
+    assert all(text.startswith(f"{cid} · ") for cid, text in labels.items())
+    other = result.customers.filter(pl.col("segment") != "Champions")["customer_id"][0]
+    assert str(result.customer_label(other)).startswith(f"{other} · ")
+    assert result.customer_label(99_999_999) is None
+
+
+def test_affinity_pairs_are_listed_once() -> None:
+    rules = pl.DataFrame(
+        {
+            "antecedent": ["A", "B", "A", "C"],
+            "antecedent_description": ["Apple", "Bowl", "Apple", None],
+            "consequent": ["B", "A", "C", "A"],
+            "consequent_description": ["Bowl", "Apple", None, "Apple"],
+            "invoices_both": [10, 10, 4, 4],
+            "antecedent_invoices": [20, 40, 20, 8],
+            "consequent_invoices": [40, 20, 8, 20],
+            "segment_invoices": [100] * 4,
+            "support": [0.1, 0.1, 0.04, 0.04],
+            "confidence": [0.5, 0.25, 0.2, 0.5],
+            "lift": [1.25, 1.25, 2.5, 2.5],
+        }
+    )
+    once = views.pairs_once(rules)
+    assert once["product_a"].to_list() == ["A · Apple", "A · Apple"]
+    assert once["product_b"].to_list() == ["B · Bowl", "C · –"]
+    assert once["a_with_b"].to_list() == [0.5, 0.2] and once["b_with_a"].to_list() == [0.25, 0.5]
+    assert not {"antecedent", "consequent"} & set(views.words(once, views.DEEPER_TERMS).columns)
+
+
+def test_a_load_says_what_it_replaced(tmp_path: Path, sample_csv: Path) -> None:
+    from lgs_core.demo import load_demo
+    from lgs_core.ingest import load_file
+
+    db = tmp_path / "store.duckdb"
+    load_demo(db, rows=20_000, seed=1)
+    con = store.connect(db)
+    before = store.store_info(con)
+    con.close()
+    assert views.is_demo_data(before)
+    result = load_file(sample_csv, db)
+    message = views.load_message(before, result)
+    assert message == (
+        f"{sample_csv.name}: {result.rows_loaded:,} lines loaded, {result.rows_quarantined:,} quarantined; "
+        "replaced the 20,000 lines of demo data."
+    )
+    con = store.connect(db)
+    after = store.store_info(con)
+    con.close()
+    assert not views.is_demo_data(after)  # the first-run banner goes
+    from lgs_core.errors import AlreadyLoadedError
+
+    with pytest.raises(AlreadyLoadedError):  # the Data page restates it in terms of its checkbox
+        load_file(sample_csv, db, append=True)
+    again = load_file(sample_csv, db)
+    assert views.load_message(after, again).endswith(
+        f"replaced the {after.lines:,} lines of {sample_csv.name}."
+    )
