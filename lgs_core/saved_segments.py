@@ -153,9 +153,15 @@ def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _row_to_segment(row: tuple[Any, ...]) -> SavedSegment:
     name, rule_text, created, updated, by = row
-    return SavedSegment(
-        name, rule_from_text(rule_text, where=f"saved segment {name!r}"), created, updated, by
-    )
+    try:
+        rule = rule_from_text(rule_text)
+    except LgsError as exc:  # written by a newer version, or edited by hand
+        raise LgsError(
+            f"its rule cannot be read ({exc.what})",
+            where=f"saved segment {name!r}",
+            todo="delete it and save it again",
+        ) from None
+    return SavedSegment(name, rule, created, updated, by)
 
 
 def list_segments(con: duckdb.DuckDBPyConnection) -> list[SavedSegment]:
@@ -387,7 +393,7 @@ def tier_of(rank: int, customers: int) -> str:
     """The tier of the customer ranked ``rank`` (1 = the highest expected spend) among ``customers``: the
     first tier whose cumulative share, times the customers and rounded up, reaches the rank."""
     for key, _, share in VALUE_TIERS:
-        if rank <= math.ceil(Fraction(share) * customers):
+        if rank <= math.ceil(Fraction(str(share)) * customers):  # 0.2 exactly, not the float just above it
             return key
     return VALUE_TIERS[-1][0]
 
