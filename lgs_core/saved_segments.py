@@ -2,7 +2,7 @@
 store, their customers, why a customer is in one, how they change over time and who moved in or out.
 
 - **Definitions, not lists.** The store keeps a segment's rule (``lgs_core.segment_rules``), never its
-  customers, in table ``saved_segments`` (sql/segments/saved_segments_schema.sql). Every evaluation runs the
+  customers, in table ``saved_segments`` (sql/store/saved_segments.sql). Every evaluation runs the
   rule on what the store holds now, over the window the user chose, so a saved segment survives a reload, an
   append, a sync or a replacement of the data set: no load or sync touches the table. On a new data set a rule
   naming a country, product or segment it lacks matches nobody there, and ``unknown_values`` says which.
@@ -210,7 +210,7 @@ def apply_change(
     A save under a name another segment holds (ignoring case) is refused unless it is that segment's edit
     (``replaces`` names it); deleting a segment that does not exist is refused too.
     """
-    con.execute(read_sql("segments/saved_segments_schema.sql"))
+    con.execute(read_sql("store/saved_segments.sql"))
     now = datetime.now().replace(microsecond=0)
     with store.transaction(con):
         if isinstance(change, DeleteSegment):
@@ -1002,9 +1002,27 @@ class SegmentMove:
         return bool(self.assessment.flagged)
 
     def text(self) -> str:
+        """E.g. "▲ France VIP: Customers in the segment 41, expected 12–25 (median 18), …"."""
         a = self.assessment
-        arrow = "▲" if a.status == "spike" else "▼"
-        return f"{arrow} {self.name}: {a.explanation()}"
+        arrow = {"spike": "▲ ", "dip": "▼ "}.get(a.status, "")
+        return f"{arrow}{self.name}: {a.explanation()}"
+
+    @property
+    def size_text(self) -> str:
+        return f"{int(self.assessment.value):,}"
+
+    @property
+    def expected_text(self) -> str:
+        a = self.assessment
+        if a.low is None or a.high is None:
+            return "–"
+        return f"{round(a.low):,}–{round(a.high):,} (median {round(a.median or 0):,})"
+
+    @property
+    def status_text(self) -> str:
+        a = self.assessment
+        words = {"spike": "spike", "dip": "dip", "watch": "watch (not flagged)", "normal": "as usual"}
+        return f"{words.get(a.status, a.status.replace('_', ' '))}: {a.reason}"
 
     def to_json(self) -> dict[str, Any]:
         return {"segment": self.name, "rule_text": self.rule_text, **self.assessment.to_json()}
