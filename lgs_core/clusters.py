@@ -435,7 +435,10 @@ def cluster_scatter(result: Clusters, max_points: int = 6_000) -> alt.Chart:
                 axis=alt.Axis(format=",.0f"),
             ),
             color=alt.Color(
-                "name:N", title="Cluster", scale=colours, legend=alt.Legend(orient="bottom", columns=2)
+                "name:N",
+                title="Cluster",
+                scale=colours,
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=320),
             ),
             tooltip=[
                 alt.Tooltip("customer_id:Q", title="Customer", format="d"),

@@ -62,9 +62,9 @@ DEFINITIONS: dict[str, str] = {
     "segment_customers": "customers with a purchase in the date range who meet the rule.",
     "segment_share": "the segment's customers ÷ every customer with a purchase in the date range.",
     "segment_revenue": "Σ spend of the segment's customers in the date range, in pounds.",
-    "history_customers": "customers in the segment at the month's end: the rule evaluated on every purchase "
-    "from the date range's start to that day, with recency counted to the next day.",
-    "history_revenue": "Σ spend in the month of the customers who are in the segment at its end, in pounds.",
+    "history_customers": "the rule evaluated at each month's end, on every purchase from the date range's start "
+    "to that day, with recency counted to the next day.",
+    "history_revenue": "Σ spend in the month of the customers in the segment at the month's end, in pounds.",
     "migration_states": "In: in the segment at that date; Not in: a customer then, but outside the rule; New: "
     "no purchase yet from the date range's start to the first date.",
     "data_replaced": "a saved segment is its rule, not a list: after a reload or a new data set it is evaluated "

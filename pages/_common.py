@@ -46,6 +46,9 @@ KEY_QUICK = "flt_quick"
 # The last complete view: restores the sidebar after a page that does not show it (Data), whose run drops
 # the widgets' state, and after a page switch that dropped the query string.
 KEY_SAVED = "_lgs_view"
+# The query-string keys the sidebar writes; a page's own keys (e.g. Saved segments' seg and rule) are left as
+# they are when the sidebar rewrites its own.
+SIDEBAR_QUERY_KEYS = ("start", "end", "country", "products", "preset")
 DEFAULT_PRESET = "standard"
 PAGE_CONFIG: dict[str, Any] = {"page_title": "LGS Explorer", "page_icon": "🎁", "layout": "wide"}
 # The size of the real data set: what a new user explores until real data is loaded.
@@ -372,8 +375,10 @@ def sidebar_filters() -> View | None:
     )
     view = View(Filters(start, end, tuple(sorted(chosen)), bool(products_only)), preset or DEFAULT_PRESET)
     st.session_state[KEY_SAVED] = view
-    wanted = _to_query(view, first, last)
-    if wanted != _query_lists():
+    current = _query_lists()
+    page_keys = {k: v for k, v in current.items() if k not in SIDEBAR_QUERY_KEYS}
+    wanted = {**_to_query(view, first, last), **page_keys}
+    if wanted != current:
         st.query_params.from_dict(wanted)
     st.sidebar.caption(f"Data: {info.lines:,} lines, {info.first_date:%d %b %Y} – {info.last_date:%d %b %Y}")
     return view
