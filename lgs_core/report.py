@@ -756,6 +756,24 @@ def history_table(report: WeeklyReport) -> pl.DataFrame:
 # --- rendering ------------------------------------------------------------------------------------------
 
 
+def segment_table(report: WeeklyReport) -> pl.DataFrame:
+    """The saved segments' sizes this week as the Reports page shows them (moved ones first)."""
+    return pl.DataFrame(
+        {
+            "Saved segment": [m.name for m in report.segment_moves],
+            "Customers this week": [int(m.assessment.value) for m in report.segment_moves],
+            "Expected": [m.expected_text for m in report.segment_moves],
+            "Status": [m.status_text for m in report.segment_moves],
+        },
+        schema={
+            "Saved segment": pl.String,
+            "Customers this week": pl.Int64,
+            "Expected": pl.String,
+            "Status": pl.String,
+        },
+    )
+
+
 def _json(value: Number | None) -> Any:
     if isinstance(value, float):
         return round(value, 4)

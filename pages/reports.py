@@ -128,6 +128,11 @@ for flag in rep.flags:
     st.caption(f"Why: {flag.assessment.reason}.")
 for flag in rep.watches:
     st.warning(f"**Watch (not flagged):** {flag.text} {flag.assessment.reason}.", icon="👀")
+for move in rep.moved_segments:  # saved segments whose size moved unusually (names are users' text: st.text)
+    st.text(f"{move.text()} Rule: {move.rule_text}.")
+if rep.segment_moves:
+    with st.expander(f"Saved segments this week ({len(rep.segment_moves)})", icon=":material/bookmarks:"):
+        st.dataframe(report.segment_table(rep), hide_index=True, width="stretch")
 
 cols = st.columns(len(rep.kpis))
 for column, kpi in zip(cols, rep.kpis, strict=True):

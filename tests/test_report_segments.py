@@ -166,3 +166,19 @@ def test_the_detector_judges_a_segments_size_as_a_count() -> None:
     assert judged[-1].explanation().startswith("Customers in the segment 160, expected")
     small = table.with_columns(pl.Series(SEGMENT_CUSTOMERS.key, [1] * 69 + [5]))
     assert detect(small, SEGMENT_CUSTOMERS.key)[-1].status == "normal"  # under the 5-customer floor
+
+
+def test_the_reports_page_names_the_segment(planted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("LGS_DB", str(planted))
+    monkeypatch.chdir(repo)
+    at = AppTest.from_file(str(repo / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [t.value for t in at.text]
+    assert any(t.startswith(f"▲ {HOSTILE_NAME}: Customers in the segment 40") for t in shown), shown
+    table = next(d.value for d in at.dataframe if "Saved segment" in d.value.columns)
+    assert list(table["Saved segment"]) == [HOSTILE_NAME, "Recent buyers"]
