@@ -124,8 +124,8 @@ FIELDS: dict[str, FieldSpec] = {
             "Spend",
             "money",
             ("gt", "ge", "lt", "le", "between"),
-            "Σ quantity × price of the customer's lines in the date range, in pounds, net of cancellations "
-            "(standard); RFM's monetary.",
+            "Σ quantity × price of the customer's product lines in the date range, in pounds, net of their "
+            "cancellations (classic: their purchase lines, cancellations ignored); RFM's monetary.",
         ),
         FieldSpec(
             "aov",
@@ -354,6 +354,11 @@ class Group:
 
     def uses(self, field_key: str) -> bool:
         return any(c.field == field_key for c in self.conditions())
+
+    @property
+    def reads_lines(self) -> bool:
+        """Whether the rule reads the store's lines (a product or product-group condition), not only the facts."""
+        return self.uses("product") or self.uses("product_group")
 
     def rfm_maps(self) -> tuple[str, ...]:
         """The segment maps the rule's RFM conditions name (each needs its RFM scores)."""

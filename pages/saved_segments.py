@@ -85,6 +85,10 @@ def _evaluate(
     facts = _facts(path, key, window, preset)
     rfm_frame = _rfm_frame(path, key, window, preset, rule.rfm_maps()) if rule.rfm_maps() else None
     value_frame = _value_frame(path, key, window, preset) if rule.uses("value_tier") else None
+    if not rule.reads_lines:  # the facts alone: no store connection to open
+        return saved_segments.evaluate(
+            None, facts, rule, name=name, rfm_frame=rfm_frame, value_frame=value_frame
+        )
     return _with_store(
         path,
         lambda con: saved_segments.evaluate(
@@ -713,8 +717,14 @@ with tab_build:
                     )
 
         # who joined and who left
-        with st.expander("Who joined and who left the segment", icon=":material/swap_horiz:"):
-            dates = _compute(_migration_dates, window)
+        moves = st.expander(
+            "Who joined and who left the segment",
+            icon=":material/swap_horiz:",
+            key="sseg_moves",
+            on_change="rerun",
+        )
+        with moves:
+            dates = _compute(_migration_dates, window) if moves.open else None  # computed only when opened
             if dates is not None:
                 j1, j2 = st.columns(2)
                 first = j1.date_input("First date", value=dates[0], format="DD/MM/YYYY", key="sseg_mig_from")

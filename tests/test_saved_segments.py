@@ -375,3 +375,22 @@ def test_facts_of_an_empty_window_are_empty(con: duckdb.DuckDBPyConnection) -> N
     result = evaluate(con, facts, MARKETER)
     assert result.count == 0 and result.members.is_empty() and result.share is None
     assert any_of().label()
+
+
+def test_the_definitions_are_quoted_in_the_docs() -> None:
+    from lgs_core import clusters
+    from lgs_core.segment_rules import FIELDS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "SEGMENTATION.md").read_text(encoding="utf-8")
+    for module in (clusters, __import__("lgs_core.saved_segments", fromlist=["DEFINITIONS"])):
+        for key, text in module.DEFINITIONS.items():
+            assert f"- `{key}`: {text}" in doc, f"docs/SEGMENTATION.md lacks the definition of {key}"
+    for spec in FIELDS.values():
+        assert f"| `{spec.key}` |" in doc and spec.help in doc, spec.key
+
+
+def test_a_rule_on_the_facts_alone_needs_no_store(con: duckdb.DuckDBPyConnection) -> None:
+    facts = customer_facts(con, Window())
+    assert evaluate(None, facts, MARKETER).customers.equals(evaluate(con, facts, MARKETER).customers)
+    with pytest.raises(ValueError, match="reads the store"):
+        evaluate(None, facts, all_of(Condition.make("product", "in", ["85123A"])))
