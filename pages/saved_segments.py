@@ -421,7 +421,6 @@ if "sseg_match" not in state:  # the widgets are gone (first run, or back from a
     state["sseg_open"] = page["open"]
     state["sseg_name"] = page.get("name", page["open"])
 
-opened_segment = saved.get(page["open"])
 # The tab a link opens: read once per session (a default that changed between runs would make a new widget).
 if "tab" not in page:
     asked = st.query_params.get("tab")
@@ -430,342 +429,368 @@ tab_build, tab_time, tab_clusters = st.tabs(
     list(TABS), key="sseg_tab", on_change="rerun", default=page["tab"]
 )
 
+
+def _write_url() -> None:
+    """The page's state in the URL (the sidebar's keys are the sidebar's): a copied link opens the same segment."""
+    wanted: dict[str, str] = {}
+    opened = saved.get(page["open"])
+    if page["open"]:
+        wanted["seg"] = page["open"]
+    if not opened or opened.rule.to_text() != page["rule"]:
+        wanted["rule"] = page["rule"]
+    if state.get("sseg_tab") and state["sseg_tab"] != TABS[0]:
+        wanted["tab"] = state["sseg_tab"]
+    if tuple(state.get("sseg_k") or clusters.DEFAULT_K_RANGE) != clusters.DEFAULT_K_RANGE:
+        wanted["k"] = "{}-{}".format(*state["sseg_k"])
+    for param in ("seg", "rule", "tab", "k"):
+        if param in wanted and st.query_params.get(param) != wanted[param]:
+            st.query_params[param] = wanted[param]
+        elif param not in wanted and param in st.query_params:
+            del st.query_params[param]
+
+
 # --- build and save -------------------------------------------------------------------------------------------
-rule = rule_from_text(page["rule"])  # the rule being built (the builder below updates it when open)
-with tab_build:
-    if tab_build.open:
-        top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
-        top_left.selectbox(
-            "Segment",
-            [NEW, *saved],
-            key="sseg_open",
-            format_func=lambda n: "New segment" if n == NEW else n,
-            on_change=_open_changed,
-            args=(saved, last_day),
-            help="Open a saved segment to see, edit or download it, or start a new one.",
+@st.fragment
+def _build_tab() -> None:
+    """The builder, its live preview, saving, the customers and why: a fragment, so a change of the rule reruns
+    this tab only (not the sidebar and the page around it)."""
+    opened_segment = saved.get(page["open"])
+    rule = rule_from_text(page["rule"])
+    top_left, top_right = st.columns([3, 2], vertical_alignment="bottom")
+    top_left.selectbox(
+        "Segment",
+        [NEW, *saved],
+        key="sseg_open",
+        format_func=lambda n: "New segment" if n == NEW else n,
+        on_change=_open_changed,
+        args=(saved, last_day),
+        help="Open a saved segment to see, edit or download it, or start a new one.",
+    )
+    top_right.segmented_control(
+        "Customers must meet",
+        ["all", "any"],
+        key="sseg_match",
+        required=True,
+        format_func=lambda m: {"all": "all conditions (AND)", "any": "any condition (OR)"}[m],
+    )
+    rule_text_now = page["rule"]
+    nested = any(not isinstance(i, Condition) for i in rule_from_text(rule_text_now).items)
+    if nested:
+        st.info(
+            "This rule has groups of conditions the builder cannot show (it came from a link or the CLI): it is "
+            "used as it is; start a new segment to build one here.",
+            icon=":material/account_tree:",
         )
-        top_right.segmented_control(
-            "Customers must meet",
-            ["all", "any"],
-            key="sseg_match",
-            required=True,
-            format_func=lambda m: {"all": "all conditions (AND)", "any": "any condition (OR)"}[m],
+        rule = rule_from_text(rule_text_now)
+    else:
+        conditions: list[Condition] = []
+        for position, row in enumerate(list(page["rows"])):
+            why = _draw_row(row, known, first_day, last_day, position)
+            condition, _ = _row_condition(row)
+            if condition is not None:
+                conditions.append(condition)
+            else:
+                st.caption(f"⚠ {why}")
+        st.button(
+            "Add a condition",
+            icon=":material/add:",
+            on_click=_add_row,
+            args=(last_day,),
+            help="Every condition narrows (all) or widens (any) the segment.",
         )
-        rule_text_now = page["rule"]
-        nested = any(not isinstance(i, Condition) for i in rule_from_text(rule_text_now).items)
-        if nested:
-            st.info(
-                "This rule has groups of conditions the builder cannot show (it came from a link or the CLI): it is "
-                "used as it is; start a new segment to build one here.",
-                icon=":material/account_tree:",
-            )
-            rule = rule_from_text(rule_text_now)
-        else:
-            problems: list[str] = []
-            conditions: list[Condition] = []
-            for position, row in enumerate(list(page["rows"])):
-                why = _draw_row(row, known, first_day, last_day, position)
-                condition, _ = _row_condition(row)
-                if condition is not None:
-                    conditions.append(condition)
-                else:
-                    st.caption(f"⚠ {why}")
-            st.button(
-                "Add a condition",
-                icon=":material/add:",
-                on_click=_add_row,
-                args=(last_day,),
-                help="Every condition narrows (all) or widens (any) the segment.",
-            )
-            rule = Group(state.get("sseg_match") or "all", tuple(conditions))
-        page["rule"] = rule.to_text()
+        rule = Group(state.get("sseg_match") or "all", tuple(conditions))
+    page["rule"] = rule.to_text()
 
-        result = _common.guarded(_evaluate, path, key, window, preset, rule.to_text(), page["open"])
-        st.text("Customers who: " + rule.label() + ".")
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric(
-            "Customers in the segment",
-            count_text(result.count),
-            help=saved_segments.DEFINITIONS["segment_customers"],
-            border=True,
+    result = _common.guarded(_evaluate, path, key, window, preset, rule.to_text(), page["open"])
+    st.text("Customers who: " + rule.label() + ".")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(
+        "Customers in the segment",
+        count_text(result.count),
+        help=saved_segments.DEFINITIONS["segment_customers"],
+        border=True,
+    )
+    m2.metric(
+        "Share of all customers",
+        "–" if result.share is None else f"{result.share:.1%}",
+        help=f"{saved_segments.DEFINITIONS['segment_share']} All customers: {result.total:,}.",
+        border=True,
+    )
+    m3.metric(
+        "Their spend",
+        money_text(result.revenue),
+        help=saved_segments.DEFINITIONS["segment_revenue"],
+        border=True,
+    )
+    m4.metric(
+        "Reference date",
+        "–" if result.reference_date is None else f"{result.reference_date:%d %b %Y}",
+        help="'Today' for 'last order within N days': the day after the last line in the date range "
+        "(classic: 2012-01-01).",
+        border=True,
+    )
+    missing = result.unknown_values(known)
+    if missing:
+        st.warning(
+            "The data has no customers in "
+            + ", ".join(_md(m) for m in missing)
+            + ": those values match nobody "
+            "(the data set may have been replaced since the segment was saved).",
+            icon=":material/help:",
         )
-        m2.metric(
-            "Share of all customers",
-            "–" if result.share is None else f"{result.share:.1%}",
-            help=f"{saved_segments.DEFINITIONS['segment_share']} All customers: {result.total:,}.",
-            border=True,
+
+    # save, rename, delete
+    with st.container(border=True):
+        s_name, s_save, s_new, s_delete = st.columns([3, 1.2, 1.4, 1], vertical_alignment="bottom")
+        name = s_name.text_input(
+            "Name",
+            key="sseg_name",
+            max_chars=saved_segments.NAME_MAX,
+            placeholder="e.g. France, recent, spent over £1,000",
+            help="Saved in the store for everyone using this data; names are unique ignoring case.",
         )
-        m3.metric(
-            "Their spend",
-            money_text(result.revenue),
-            help=saved_segments.DEFINITIONS["segment_revenue"],
-            border=True,
-        )
-        m4.metric(
-            "Reference date",
-            "–" if result.reference_date is None else f"{result.reference_date:%d %b %Y}",
-            help="'Today' for 'last order within N days': the day after the last line in the date range "
-            "(classic: 2012-01-01).",
-            border=True,
-        )
-        missing = result.unknown_values(known)
-        if missing:
-            st.warning(
-                "The data has no customers in "
-                + ", ".join(_md(m) for m in missing)
-                + ": those values match nobody "
-                "(the data set may have been replaced since the segment was saved).",
-                icon=":material/help:",
+        page["name"] = name
+        label = "Save changes" if opened_segment else "Save segment"
+        if s_save.button(
+            label,
+            type="primary",
+            icon=":material/save:",
+            width="stretch",
+            disabled=nested and not opened_segment,
+        ):
+            try:
+                done = _change(
+                    SaveSegment(name, rule, replaces=opened_segment.name if opened_segment else None)
+                )
+            except LgsError as exc:
+                _common.show_error(exc)
+            else:
+                assert done is not None
+                page["open"] = done.name
+                page["name"] = done.name
+                state.pop("sseg_match", None)  # reseed the widgets from the saved rule on the rerun
+                st.toast(f"Saved “{done.name}”.", icon=":material/bookmark_added:")
+                st.rerun()
+        if opened_segment and s_new.button("Save as new", icon=":material/library_add:", width="stretch"):
+            try:
+                done = _change(SaveSegment(name, rule))
+            except LgsError as exc:
+                _common.show_error(exc)
+            else:
+                assert done is not None
+                page["open"] = done.name
+                state.pop("sseg_match", None)
+                st.toast(f"Saved “{done.name}” as a new segment.", icon=":material/bookmark_added:")
+                st.rerun()
+        if opened_segment:
+            with s_delete.popover("Delete", icon=":material/delete:", width="stretch"):
+                st.text(f"Delete “{opened_segment.name}” for everyone? Its rule is gone; no data is lost.")
+                if st.button("Delete it", type="primary", key="sseg_delete"):
+                    try:
+                        _change(DeleteSegment(opened_segment.name))
+                    except LgsError as exc:
+                        _common.show_error(exc)
+                    else:
+                        page.update(open=NEW, name="", rule=_starting_rule(last_day).to_text())
+                        state.pop("sseg_match", None)
+                        st.toast("Deleted.", icon=":material/delete:")
+                        st.rerun()
+        if opened_segment:
+            st.caption(
+                f"Saved {opened_segment.updated_at:%d %b %Y %H:%M}. **A saved segment** is "
+                + saved_segments.DEFINITIONS["data_replaced"].removeprefix("a saved segment is ")
             )
 
-        # save, rename, delete
-        with st.container(border=True):
-            s_name, s_save, s_new, s_delete = st.columns([3, 1.2, 1.4, 1], vertical_alignment="bottom")
-            name = s_name.text_input(
-                "Name",
-                key="sseg_name",
-                max_chars=saved_segments.NAME_MAX,
-                placeholder="e.g. France, recent, spent over £1,000",
-                help="Saved in the store for everyone using this data; names are unique ignoring case.",
-            )
-            page["name"] = name
-            label = "Save changes" if opened_segment else "Save segment"
-            if s_save.button(
-                label,
-                type="primary",
-                icon=":material/save:",
-                width="stretch",
-                disabled=nested and not opened_segment,
-            ):
-                try:
-                    done = _change(
-                        SaveSegment(name, rule, replaces=opened_segment.name if opened_segment else None)
+    # the customers, their downloads
+    st.subheader("The segment's customers")
+    if result.is_empty:
+        st.info(
+            "No customer meets these conditions in this date range and these countries. Loosen a condition, "
+            "switch to 'any condition', or widen the date range in the sidebar.",
+            icon=":material/search_off:",
+        )
+    else:
+        d1, d2, d3 = st.columns(3)
+        _common.list_downloads(
+            (d1, d2, d3),
+            result.file_stem,
+            csv=result.csv,
+            xlsx=result.xlsx,
+            manifest=result.manifest_json,
+            disabled=result.is_empty,
+            key="sseg_list",
+        )
+        st.dataframe(
+            result.display_table(),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "customer_id": st.column_config.NumberColumn("Customer", format="%d"),
+                "country": st.column_config.TextColumn("Country"),
+                "last_order": st.column_config.DatetimeColumn("Last order", format="DD/MM/YYYY"),
+                "recency_days": st.column_config.NumberColumn("Days since the last order"),
+                "orders": st.column_config.NumberColumn("Orders", help=FIELDS["orders"].help),
+                "spend": st.column_config.NumberColumn(
+                    "Spend (£)", format="£%,.2f", help=FIELDS["spend"].help
+                ),
+                "average_order_value": st.column_config.NumberColumn(
+                    "Average order value (£)", format="£%,.2f", help=FIELDS["aov"].help
+                ),
+                "first_order": st.column_config.DatetimeColumn(
+                    "First order", format="DD/MM/YYYY", help=FIELDS["first_order"].help
+                ),
+                "value_tier": st.column_config.TextColumn("Lifetime-value tier"),
+            },
+        )
+
+        # why is this customer here
+        st.subheader("Why is a customer in this segment?")
+        labels = result.customer_labels(limit=5_000)
+        w_pick, w_any = st.columns([3, 1])
+        if state.get("sseg_why") not in labels:  # a customer the rule no longer holds
+            state.pop("sseg_why", None)
+        picked = w_pick.selectbox(
+            "Customer",
+            list(labels),
+            index=None,
+            format_func=lambda c: labels[c],
+            key="sseg_why",
+            placeholder="Choose one of the segment's customers (biggest spender first)",
+            help="Each condition with this customer's value, their behaviour cluster, their invoices.",
+        )
+        other = w_any.number_input(
+            "Or any customer id",
+            min_value=0,
+            value=None,
+            step=1,
+            key="sseg_why_any",
+            placeholder="e.g. 12347",
+        )
+        customer = int(other) if other else (int(picked) if picked is not None else None)
+        if customer is not None:
+            try:
+                checks = result.explain(customer)
+            except LgsError as exc:
+                _common.show_error(exc)
+                checks = []
+            if checks:
+                inside = result.customers.filter(pl.col("customer_id") == customer)["matches"][0]
+                st.markdown(
+                    f"**Customer {customer}** is {'in' if inside else 'not in'} the segment: "
+                    f"{'every' if result.rule.match == 'all' else 'at least one'} condition must hold."
+                )
+                st.dataframe(
+                    pl.DataFrame(
+                        {
+                            "Holds": ["✓" if c.passed else "✗" for c in checks],
+                            "Condition": [c.condition for c in checks],
+                            "This customer": [c.value for c in checks],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "Holds": st.column_config.TextColumn(width="small"),
+                        "Condition": st.column_config.TextColumn(width="large"),
+                        "This customer": st.column_config.TextColumn(width="large"),
+                    },
+                )
+            left, right = st.columns(2)
+            with left:
+                k_range = tuple(state.get("sseg_k") or clusters.DEFAULT_K_RANGE)
+                found = _compute(_clusters, window, preset, k_range)
+                if found is not None and customer in set(found.customers["customer_id"].to_list()):
+                    why = found.why(customer)
+                    st.markdown(f"**Behaviour cluster**: {_md(why.name)} ({found.quality_text}).")
+                    st.dataframe(
+                        why.distances.rename({"cluster": "Cluster", "name": "Name", "distance": "Distance"}),
+                        hide_index=True,
+                        width="stretch",
+                        column_config={
+                            "Distance": st.column_config.NumberColumn(
+                                "Distance to its centre",
+                                format="%.2f",
+                                help=clusters.DEFINITIONS["distance"],
+                            )
+                        },
                     )
-                except LgsError as exc:
-                    _common.show_error(exc)
-                else:
-                    assert done is not None
-                    page["open"] = done.name
-                    page["name"] = done.name
-                    state.pop("sseg_match", None)  # reseed the widgets from the saved rule on the rerun
-                    st.toast(f"Saved “{done.name}”.", icon=":material/bookmark_added:")
-                    st.rerun()
-            if opened_segment and s_new.button("Save as new", icon=":material/library_add:", width="stretch"):
-                try:
-                    done = _change(SaveSegment(name, rule))
-                except LgsError as exc:
-                    _common.show_error(exc)
-                else:
-                    assert done is not None
-                    page["open"] = done.name
-                    state.pop("sseg_match", None)
-                    st.toast(f"Saved “{done.name}” as a new segment.", icon=":material/bookmark_added:")
-                    st.rerun()
-            if opened_segment:
-                with s_delete.popover("Delete", icon=":material/delete:", width="stretch"):
-                    st.text(
-                        f"Delete “{opened_segment.name}” for everyone? Its rule is gone; no data is lost."
+                    st.caption(
+                        "**Why this cluster**: its centre is the nearest. Distances are in standard deviations "
+                        "of the log-scaled recency, orders and spend."
                     )
-                    if st.button("Delete it", type="primary", key="sseg_delete"):
-                        try:
-                            _change(DeleteSegment(opened_segment.name))
-                        except LgsError as exc:
-                            _common.show_error(exc)
-                        else:
-                            page.update(open=NEW, name="", rule=_starting_rule(last_day).to_text())
-                            state.pop("sseg_match", None)
-                            st.toast("Deleted.", icon=":material/delete:")
-                            st.rerun()
-            if opened_segment:
-                st.caption(
-                    f"Saved {opened_segment.updated_at:%d %b %Y %H:%M}. **A saved segment** is "
-                    + saved_segments.DEFINITIONS["data_replaced"].removeprefix("a saved segment is ")
+            with right:
+                invoices = _common.guarded(_common.customer_invoices, view, customer)
+                st.markdown("**The customer's invoices** in the date range")
+                st.dataframe(
+                    invoices,
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "invoice": "Invoice",
+                        "kind": "Kind",
+                        "country": "Country",
+                        "lines": st.column_config.NumberColumn("Lines", format="localized"),
+                        "items": st.column_config.NumberColumn("Items", format="localized"),
+                        "invoice_date": st.column_config.DatetimeColumn("Date", format="DD/MM/YYYY HH:mm"),
+                        "amount": st.column_config.NumberColumn("Amount (£)", format="£%,.2f"),
+                    },
                 )
 
-        # the customers, their downloads
-        st.subheader("The segment's customers")
-        if result.is_empty:
-            st.info(
-                "No customer meets these conditions in this date range and these countries. Loosen a condition, "
-                "switch to 'any condition', or widen the date range in the sidebar.",
-                icon=":material/search_off:",
-            )
-        else:
-            d1, d2, d3 = st.columns(3)
-            _common.list_downloads(
-                (d1, d2, d3),
-                result.file_stem,
-                csv=result.csv,
-                xlsx=result.xlsx,
-                manifest=result.manifest_json,
-                disabled=result.is_empty,
-                key="sseg_list",
-            )
-            st.dataframe(
-                result.display_table(),
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "customer_id": st.column_config.NumberColumn("Customer", format="%d"),
-                    "country": st.column_config.TextColumn("Country"),
-                    "last_order": st.column_config.DatetimeColumn("Last order", format="DD/MM/YYYY"),
-                    "recency_days": st.column_config.NumberColumn("Days since the last order"),
-                    "orders": st.column_config.NumberColumn("Orders", help=FIELDS["orders"].help),
-                    "spend": st.column_config.NumberColumn(
-                        "Spend (£)", format="£%,.2f", help=FIELDS["spend"].help
+    # who joined and who left
+    moves = st.expander(
+        "Who joined and who left the segment",
+        icon=":material/swap_horiz:",
+        key="sseg_moves",
+        on_change="rerun",
+    )
+    with moves:
+        dates = _compute(_migration_dates, window) if moves.open else None  # computed only when opened
+        if dates is not None:
+            j1, j2 = st.columns(2)
+            first = j1.date_input("First date", value=dates[0], format="DD/MM/YYYY", key="sseg_mig_from")
+            second = j2.date_input("Second date", value=dates[1], format="DD/MM/YYYY", key="sseg_mig_to")
+            moved = _compute(_migration, window, preset, rule.to_text(), first, second, page["open"])
+            if moved is not None:
+                n1, n2, n3, n4 = st.columns(4)
+                n1.metric(f"In the segment on {first:%d %b %Y}", count_text(moved.stayed + moved.left))
+                n2.metric(f"In the segment on {second:%d %b %Y}", count_text(moved.stayed + moved.joined))
+                n3.metric(
+                    "Joined",
+                    count_text(moved.joined),
+                    help="Not in it at the first date (or not yet a customer).",
+                )
+                n4.metric("Left", count_text(moved.left))
+                st.altair_chart(moved.flow_chart(), width="stretch")
+                st.caption(f"**States**: {saved_segments.DEFINITIONS['migration_states']}")
+                c_from, c_to = st.columns(2)
+                from_state = c_from.selectbox("From", moved.from_states, index=2, key="sseg_mig_cell_from")
+                to_state = c_to.selectbox("To", moved.to_states, index=0, key="sseg_mig_cell_to")
+                cell = moved.cell(from_state, to_state)
+                st.metric(f"{from_state} → {to_state}", count_text(cell.height))
+                e1, e2, e3 = st.columns(3)
+                _common.list_downloads(
+                    (e1, e2, e3),
+                    f"{result.file_stem}-moved-{first:%Y%m%d}-{second:%Y%m%d}",
+                    csv=lambda: export.segment_export_csv(
+                        cell, moved.manifest(cell, f"{from_state} → {to_state}")
+                    )[0],
+                    xlsx=lambda: export.segment_export_xlsx(
+                        cell, moved.manifest(cell, f"{from_state} → {to_state}"), sheet="customers"
                     ),
-                    "average_order_value": st.column_config.NumberColumn(
-                        "Average order value (£)", format="£%,.2f", help=FIELDS["aov"].help
-                    ),
-                    "first_order": st.column_config.DatetimeColumn(
-                        "First order", format="DD/MM/YYYY", help=FIELDS["first_order"].help
-                    ),
-                    "value_tier": st.column_config.TextColumn("Lifetime-value tier"),
-                },
-            )
+                    manifest=lambda: export.segment_export_csv(
+                        cell, moved.manifest(cell, f"{from_state} → {to_state}")
+                    )[1],
+                    disabled=cell.is_empty(),
+                    key="sseg_moved",
+                )
+                st.dataframe(cell, hide_index=True, width="stretch")
+    _write_url()
 
-            # why is this customer here
-            st.subheader("Why is a customer in this segment?")
-            labels = result.customer_labels(limit=5_000)
-            w_pick, w_any = st.columns([3, 1])
-            picked = w_pick.selectbox(
-                "Customer",
-                list(labels),
-                format_func=lambda c: labels[c],
-                key="sseg_why",
-                help="The segment's customers.",
-            )
-            other = w_any.number_input(
-                "Or any customer id",
-                min_value=0,
-                value=None,
-                step=1,
-                key="sseg_why_any",
-                placeholder="e.g. 12347",
-            )
-            customer = int(other) if other else (int(picked) if picked is not None else None)
-            if customer is not None:
-                try:
-                    checks = result.explain(customer)
-                except LgsError as exc:
-                    _common.show_error(exc)
-                    checks = []
-                if checks:
-                    inside = result.customers.filter(pl.col("customer_id") == customer)["matches"][0]
-                    st.markdown(
-                        f"**Customer {customer}** is {'in' if inside else 'not in'} the segment: "
-                        f"{'every' if result.rule.match == 'all' else 'at least one'} condition must hold."
-                    )
-                    st.dataframe(
-                        pl.DataFrame(
-                            {
-                                "Holds": ["✓" if c.passed else "✗" for c in checks],
-                                "Condition": [c.condition for c in checks],
-                                "This customer": [c.value for c in checks],
-                            }
-                        ),
-                        hide_index=True,
-                        width="stretch",
-                        column_config={
-                            "Holds": st.column_config.TextColumn(width="small"),
-                            "Condition": st.column_config.TextColumn(width="large"),
-                            "This customer": st.column_config.TextColumn(width="large"),
-                        },
-                    )
-                left, right = st.columns(2)
-                with left:
-                    k_range = tuple(state.get("sseg_k") or clusters.DEFAULT_K_RANGE)
-                    found = _compute(_clusters, window, preset, k_range)
-                    if found is not None and customer in set(found.customers["customer_id"].to_list()):
-                        why = found.why(customer)
-                        st.markdown(f"**Behaviour cluster**: {_md(why.name)} ({found.quality_text}).")
-                        st.dataframe(
-                            why.distances.rename(
-                                {"cluster": "Cluster", "name": "Name", "distance": "Distance"}
-                            ),
-                            hide_index=True,
-                            width="stretch",
-                            column_config={
-                                "Distance": st.column_config.NumberColumn(
-                                    "Distance to its centre",
-                                    format="%.2f",
-                                    help=clusters.DEFINITIONS["distance"],
-                                )
-                            },
-                        )
-                        st.caption(
-                            f"**Why this cluster**: the nearest centre. {clusters.DEFINITIONS['distance']}"
-                        )
-                with right:
-                    invoices = _common.guarded(_common.customer_invoices, view, customer)
-                    st.markdown("**The customer's invoices** in the date range")
-                    st.dataframe(
-                        invoices,
-                        hide_index=True,
-                        width="stretch",
-                        column_config={
-                            "invoice": "Invoice",
-                            "kind": "Kind",
-                            "country": "Country",
-                            "lines": st.column_config.NumberColumn("Lines", format="localized"),
-                            "items": st.column_config.NumberColumn("Items", format="localized"),
-                            "invoice_date": st.column_config.DatetimeColumn(
-                                "Date", format="DD/MM/YYYY HH:mm"
-                            ),
-                            "amount": st.column_config.NumberColumn("Amount (£)", format="£%,.2f"),
-                        },
-                    )
 
-        # who joined and who left
-        moves = st.expander(
-            "Who joined and who left the segment",
-            icon=":material/swap_horiz:",
-            key="sseg_moves",
-            on_change="rerun",
-        )
-        with moves:
-            dates = _compute(_migration_dates, window) if moves.open else None  # computed only when opened
-            if dates is not None:
-                j1, j2 = st.columns(2)
-                first = j1.date_input("First date", value=dates[0], format="DD/MM/YYYY", key="sseg_mig_from")
-                second = j2.date_input("Second date", value=dates[1], format="DD/MM/YYYY", key="sseg_mig_to")
-                moved = _compute(_migration, window, preset, rule.to_text(), first, second, page["open"])
-                if moved is not None:
-                    n1, n2, n3, n4 = st.columns(4)
-                    n1.metric(f"In the segment on {first:%d %b %Y}", count_text(moved.stayed + moved.left))
-                    n2.metric(f"In the segment on {second:%d %b %Y}", count_text(moved.stayed + moved.joined))
-                    n3.metric(
-                        "Joined",
-                        count_text(moved.joined),
-                        help="Not in it at the first date (or not yet a customer).",
-                    )
-                    n4.metric("Left", count_text(moved.left))
-                    st.altair_chart(moved.flow_chart(), width="stretch")
-                    st.caption(f"**States**: {saved_segments.DEFINITIONS['migration_states']}")
-                    c_from, c_to = st.columns(2)
-                    from_state = c_from.selectbox(
-                        "From", moved.from_states, index=2, key="sseg_mig_cell_from"
-                    )
-                    to_state = c_to.selectbox("To", moved.to_states, index=0, key="sseg_mig_cell_to")
-                    cell = moved.cell(from_state, to_state)
-                    st.metric(f"{from_state} → {to_state}", count_text(cell.height))
-                    e1, e2, e3 = st.columns(3)
-                    _common.list_downloads(
-                        (e1, e2, e3),
-                        f"{result.file_stem}-moved-{first:%Y%m%d}-{second:%Y%m%d}",
-                        csv=lambda: export.segment_export_csv(
-                            cell, moved.manifest(cell, f"{from_state} → {to_state}")
-                        )[0],
-                        xlsx=lambda: export.segment_export_xlsx(
-                            cell, moved.manifest(cell, f"{from_state} → {to_state}"), sheet="customers"
-                        ),
-                        manifest=lambda: export.segment_export_csv(
-                            cell, moved.manifest(cell, f"{from_state} → {to_state}")
-                        )[1],
-                        disabled=cell.is_empty(),
-                        key="sseg_moved",
-                    )
-                    st.dataframe(cell, hide_index=True, width="stretch")
+with tab_build:
+    if tab_build.open:
+        _build_tab()
+rule = rule_from_text(page["rule"])  # the rule the builder made
 
 # --- over time -------------------------------------------------------------------------------------------------
 with tab_time:
@@ -916,18 +941,4 @@ with tab_clusters:
                 },
             )
 
-# The page's state in the URL (the sidebar's keys are the sidebar's): a copied link opens the same segment.
-wanted: dict[str, str] = {}
-if page["open"]:
-    wanted["seg"] = page["open"]
-if not opened_segment or opened_segment.rule.to_text() != page["rule"]:
-    wanted["rule"] = page["rule"]
-if state.get("sseg_tab") and state["sseg_tab"] != TABS[0]:
-    wanted["tab"] = state["sseg_tab"]
-if tuple(state.get("sseg_k") or clusters.DEFAULT_K_RANGE) != clusters.DEFAULT_K_RANGE:
-    wanted["k"] = "{}-{}".format(*state["sseg_k"])
-for param in ("seg", "rule", "tab", "k"):
-    if param in wanted and st.query_params.get(param) != wanted[param]:
-        st.query_params[param] = wanted[param]
-    elif param not in wanted and param in st.query_params:
-        del st.query_params[param]
+_write_url()

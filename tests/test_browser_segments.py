@@ -164,9 +164,16 @@ def test_a_marketer_builds_saves_reopens_and_downloads_a_segment(
             assert sorted(int(r["customer_id"]) for r in rows) == wanted
             assert {r["country"] for r in rows} == {"France"}
             assert all(int(r["recency_days"]) <= 60 and float(r["spend"]) > 1000 for r in rows)
+            # 8. Why is a customer here: each condition with their value, their cluster, their invoices.
+            page.get_by_role("combobox", name="Customer", exact=True).click()
+            page.keyboard.press("ArrowDown")
+            page.keyboard.press("Enter")
+            settle(page)
+            page.wait_for_selector("text=is in the segment: every condition must hold", timeout=120_000)
+            assert "Behaviour cluster" in main.inner_text()
             _shot(page, "2-reopened", 2000)
 
-            # 8. Its history, and the behaviour clusters with their names and quality.
+            # 9. Its history, and the behaviour clusters with their names and quality.
             page.get_by_role("tab", name="Over time").click()
             settle(page, charts=True)
             assert "Customers in the segment at the month's end" in main.inner_text()
