@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -55,6 +55,7 @@ from lgs_core.window import Window, bind
 NAME_MAX = 80
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MONEY = pl.Decimal(38, 3)
+_PENNY = Decimal("0.01")
 
 DEFINITIONS: dict[str, str] = {
     "saved_segment": "a rule on customers (recency, orders, spend, country, products, RFM segment, …) saved by "
@@ -559,6 +560,11 @@ class SegmentResult:
         extra = [c for c in members.columns if c.startswith("rfm_segment_")]
         if "value_tier" in members.columns:
             extra += ["value_tier"]
+        # spend ÷ orders to the penny, half to even, from the exact Decimals (no intermediate rounding)
+        aov = [
+            (m / f).quantize(_PENNY, ROUND_HALF_EVEN)
+            for m, f in zip(members["monetary"].to_list(), members["frequency"].to_list(), strict=True)
+        ]
         return members.select(
             "customer_id",
             "country",
@@ -566,7 +572,7 @@ class SegmentResult:
             "recency_days",
             pl.col("frequency").alias("orders"),
             pl.col("monetary").alias("spend"),
-            (pl.col("monetary") / pl.col("frequency")).cast(pl.Decimal(38, 2)).alias("average_order_value"),
+            pl.Series("average_order_value", aov, dtype=pl.Decimal(38, 2)),
             "first_order",
             *extra,
         )
@@ -668,7 +674,7 @@ def _value_words(c: Condition, row: dict[str, Any], passed: bool) -> str:
     if c.field == "spend":
         return f"spent {money_words(row['monetary'])}"
     if c.field == "aov":
-        return f"average order value {money_words((row['monetary'] / row['frequency']).quantize(Decimal('0.01')))}"
+        return f"average order value {money_words((row['monetary'] / row['frequency']).quantize(_PENNY, ROUND_HALF_EVEN))}"
     if c.field == "first_order":
         return f"first order {row['first_order']:%d %b %Y}" if row["first_order"] else "no first order found"
     if c.field == "country":

@@ -394,3 +394,29 @@ def test_a_rule_on_the_facts_alone_needs_no_store(con: duckdb.DuckDBPyConnection
     assert evaluate(None, facts, MARKETER).customers.equals(evaluate(con, facts, MARKETER).customers)
     with pytest.raises(ValueError, match="reads the store"):
         evaluate(None, facts, all_of(Condition.make("product", "in", ["85123A"])))
+
+
+def test_the_average_order_value_is_rounded_once_from_the_exact_amounts() -> None:
+    """5.027 over 5 orders is £1.0054: £1.01, not the £1.00 a division rounded to 3 decimals first would give."""
+    from lgs_core.saved_segments import _FACTS_SCHEMA
+
+    end = datetime(2011, 12, 10)
+    frame = pl.DataFrame(
+        {
+            "period_end": [end] * 3,
+            "reference_date": [end.date()] * 3,
+            "customer_id": [1, 2, 3],
+            "country": ["France"] * 3,
+            "first_order": [end - timedelta(days=9)] * 3,
+            "first_purchase": [end - timedelta(days=9)] * 3,
+            "last_purchase": [end - timedelta(days=1)] * 3,
+            "recency_days": [1, 1, 1],
+            "frequency": [5, 1, 3],
+            "monetary": [Decimal("5.027"), Decimal("2.675"), Decimal("10.000")],
+            "period_revenue": [Decimal("5.027"), Decimal("2.675"), Decimal("10.000")],
+        },
+        schema=_FACTS_SCHEMA,
+    )
+    facts = Facts(Window(date(2011, 1, 1), date(2011, 12, 9)), "standard", (Period(end, end, end),), frame, "v1")
+    table = evaluate(None, facts, Group()).table().sort("customer_id")
+    assert table["average_order_value"].to_list() == [Decimal("1.01"), Decimal("2.68"), Decimal("3.33")]
