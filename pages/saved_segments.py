@@ -569,7 +569,7 @@ def _build_tab() -> None:
                 page["open"] = done.name
                 page["name"] = done.name
                 state.pop("sseg_match", None)  # reseed the widgets from the saved rule on the rerun
-                st.toast(f"Saved “{done.name}”.", icon=":material/bookmark_added:")
+                st.toast(f"Saved “{_md(done.name)}”.", icon=":material/bookmark_added:")
                 st.rerun()
         if opened_segment and s_new.button("Save as new", icon=":material/library_add:", width="stretch"):
             try:
@@ -580,7 +580,7 @@ def _build_tab() -> None:
                 assert done is not None
                 page["open"] = done.name
                 state.pop("sseg_match", None)
-                st.toast(f"Saved “{done.name}” as a new segment.", icon=":material/bookmark_added:")
+                st.toast(f"Saved “{_md(done.name)}” as a new segment.", icon=":material/bookmark_added:")
                 st.rerun()
         if opened_segment:
             with s_delete.popover("Delete", icon=":material/delete:", width="stretch"):
