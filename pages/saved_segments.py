@@ -416,6 +416,8 @@ if STATE not in state:
 page = state[STATE]
 if page["open"] and page["open"] not in saved:  # deleted or renamed by someone else meanwhile
     page["open"] = NEW
+if state.get("sseg_open", NEW) not in (NEW, *saved):
+    state["sseg_open"] = page["open"]
 if "sseg_match" not in state:  # the widgets are gone (first run, or back from another page): seed them
     _seed(rule_from_text(page["rule"]), last_day)
     state["sseg_open"] = page["open"]

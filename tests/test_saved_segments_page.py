@@ -153,3 +153,26 @@ def test_the_over_time_tab(demo_store: Path, monkeypatch: pytest.MonkeyPatch) ->
     at = open_page(demo_store, monkeypatch, tab="Over time", seg="Recent UK")
     assert at.text[0].value == f"Recent UK — customers who: {RECENT_UK.label()}."
     assert at.dataframe[0].value.shape[1] == 4
+
+
+def test_a_segment_deleted_meanwhile_falls_back_to_a_new_one(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lgs_core.saved_segments import DeleteSegment
+
+    con = store.connect(demo_store)
+    try:
+        apply_change(con, SaveSegment("Short-lived", RECENT_UK))
+    finally:
+        con.close()
+    at = open_page(demo_store, monkeypatch, seg="Short-lived")
+    assert at.selectbox(key="sseg_open").value == "Short-lived"
+    con = store.connect(demo_store)
+    try:
+        apply_change(con, DeleteSegment("Short-lived"))  # by someone else, in another session
+    finally:
+        con.close()
+    at.number_input(key="sseg_v_1").set_value(12).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="sseg_open").value == ""
+    assert "seg" not in at.query_params
