@@ -1077,6 +1077,38 @@ def weekly_sizes(
     return found
 
 
+def judged_weeks(weeks: pl.DataFrame, settings: Any = None) -> list[date]:
+    """The weeks (Mondays) whose sizes the detector reads to judge the last week of ``weeks``: that week, its
+    trailing trading weeks, and the same ISO week last year with its own (lgs_core.anomaly's rule). The weeks
+    between are never read for the last week's assessment, so they need no evaluation."""
+    from lgs_core import anomaly
+
+    chosen = settings or anomaly.DetectorSettings()
+    rows = weeks.sort("week_start").select("week_start", "iso_year", "iso_week", "trading").rows()
+    if not rows:
+        return []
+    needed: set[date] = set()
+
+    def with_baseline(i: int) -> None:
+        needed.add(rows[i][0])
+        found = 0
+        for j in range(i - 1, -1, -1):
+            if found == chosen.trailing_weeks:
+                break
+            if rows[j][3]:
+                needed.add(rows[j][0])
+                found += 1
+
+    last = len(rows) - 1
+    with_baseline(last)
+    by_iso = {(int(r[1]), int(r[2])): i for i, r in enumerate(rows)}
+    week = anomaly._Week(rows[last][0], int(rows[last][1]), int(rows[last][2]), bool(rows[last][3]), 0)
+    ly = anomaly._last_year_index(by_iso, week)  # the detector's own "same week last year"
+    if ly is not None:
+        with_baseline(ly)
+    return sorted(needed)
+
+
 def size_moves(
     con: duckdb.DuckDBPyConnection,
     weeks: pl.DataFrame,
@@ -1085,20 +1117,30 @@ def size_moves(
 ) -> tuple[SegmentMove, ...]:
     """Every saved segment's size in the last week of ``weeks`` (the report's weekly table: week_start,
     iso_year, iso_week, trading), judged against its own past weeks by the report's detector. Segments whose
-    size moved unusually come first (spikes and dips), then the rest (normal, watch, too early)."""
+    size moved unusually come first (spikes and dips), then the rest (normal, watch, too early).
+
+    Only the weeks the detector reads for that week are evaluated (``judged_weeks``: about 26 of the 70 since
+    last year's same week): the others stand at 0 in the series, where nothing reads them."""
     from lgs_core import anomaly
 
     segments = list_segments(con)
     if not segments or weeks.is_empty():
         return ()
     recent = weeks.sort("week_start").tail(REPORT_HISTORY_WEEKS)
-    sizes = weekly_sizes(con, window, segments, recent["week_start"].to_list())
+    needed = judged_weeks(recent, settings)
+    sizes = weekly_sizes(con, window, segments, needed)
     moves = []
     for segment in segments:
-        table = recent.select("week_start", "iso_year", "iso_week", "trading").join(
-            sizes[segment.name].rename({"customers": anomaly.SEGMENT_CUSTOMERS.key}),
-            on="week_start",
-            how="left",
+        table = (
+            recent.select("week_start", "iso_year", "iso_week", "trading")
+            .filter(pl.col("week_start") >= needed[0])
+            .join(
+                sizes[segment.name].rename({"customers": anomaly.SEGMENT_CUSTOMERS.key}),
+                on="week_start",
+                how="left",
+            )
+            .with_columns(pl.col(anomaly.SEGMENT_CUSTOMERS.key).fill_null(0))
+            .sort("week_start")
         )
         judged = anomaly.detect(table, anomaly.SEGMENT_CUSTOMERS.key, settings)[-1]
         moves.append(SegmentMove(segment.name, segment.rule.label(), judged))

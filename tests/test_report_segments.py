@@ -182,3 +182,35 @@ def test_the_reports_page_names_the_segment(planted: Path, monkeypatch: pytest.M
     assert any(t.startswith(f"▲ {HOSTILE_NAME}: Customers in the segment 40") for t in shown), shown
     table = next(d.value for d in at.dataframe if "Saved segment" in d.value.columns)
     assert list(table["Saved segment"]) == [HOSTILE_NAME, "Recent buyers"]
+
+
+@pytest.mark.parametrize("weeks_back", [0, 2, 49, 62])  # the report's week, and weeks around new year
+def test_judging_only_the_weeks_the_detector_reads_changes_nothing(planted: Path, weeks_back: int) -> None:
+    from lgs_core.saved_segments import REPORT_HISTORY_WEEKS, list_segments
+
+    con = store.connect(planted, read_only=True)
+    try:
+        first, _ = report._bounds(con)
+        week = report.complete_weeks(con)[weeks_back]
+        window = Window(end=week + timedelta(days=6))
+        table = report.weekly_table(con, window, first, week)
+        fast = {m.name: m.assessment for m in size_moves(con, table, window)}
+        recent = table.sort("week_start").tail(REPORT_HISTORY_WEEKS)
+        segments = list_segments(con)
+        sizes = weekly_sizes(con, window, segments, recent["week_start"].to_list())
+        for segment in segments:
+            full = recent.join(sizes[segment.name], on="week_start").rename(
+                {"customers": SEGMENT_CUSTOMERS.key}
+            )
+            slow = detect(full, SEGMENT_CUSTOMERS.key)[-1]
+            quick = fast[segment.name]
+            assert (quick.status, quick.value, quick.median, quick.z, quick.last_year) == (
+                slow.status,
+                slow.value,
+                slow.median,
+                slow.z,
+                slow.last_year,
+            ), segment.name
+            assert quick.seasonal_z == slow.seasonal_z and quick.baseline_weeks == slow.baseline_weeks
+    finally:
+        con.close()
