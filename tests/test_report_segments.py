@@ -214,3 +214,15 @@ def test_judging_only_the_weeks_the_detector_reads_changes_nothing(planted: Path
             assert quick.seasonal_z == slow.seasonal_z and quick.baseline_weeks == slow.baseline_weeks
     finally:
         con.close()
+
+
+def test_lgs_report_names_the_segment_and_exits_3(
+    planted: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lgs_core import cli
+
+    code = cli.main(["report", "--db", str(planted), "--out", str(tmp_path), "--format", "md"])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert f"  saved segment: ▲ {HOSTILE_NAME}: Customers in the segment 40" in out
+    assert "## Saved segments" in next(tmp_path.glob("*.md")).read_text(encoding="utf-8")
