@@ -417,6 +417,8 @@ def test_the_average_order_value_is_rounded_once_from_the_exact_amounts() -> Non
         },
         schema=_FACTS_SCHEMA,
     )
-    facts = Facts(Window(date(2011, 1, 1), date(2011, 12, 9)), "standard", (Period(end, end, end),), frame, "v1")
+    facts = Facts(
+        Window(date(2011, 1, 1), date(2011, 12, 9)), "standard", (Period(end, end, end),), frame, "v1"
+    )
     table = evaluate(None, facts, Group()).table().sort("customer_id")
     assert table["average_order_value"].to_list() == [Decimal("1.01"), Decimal("2.68"), Decimal("3.33")]
