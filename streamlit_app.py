@@ -40,6 +40,7 @@ pages = [
 ]
 for optional, title, icon in (
     ("deeper_segments.py", "Deeper segments", ":material/insights:"),
+    ("saved_segments.py", "Saved segments", ":material/bookmarks:"),
     ("reports.py", "Weekly report", ":material/newspaper:"),
 ):
     if (APP_DIR / "pages" / optional).exists():

@@ -427,3 +427,91 @@ def _pushdown_rfm(rows: int) -> dict[str, float]:
         return warm_timings(lambda: rfm.rfm(engine, Window(), rfm.RfmParams()), repeats=5)  # type: ignore[arg-type]
     finally:
         engine.close()
+
+
+# --- issue 18: saved segments and behaviour clusters ------------------------------------------------------
+
+
+def _segment_rules() -> list[object]:
+    """A cycle of rules a marketer builds one change at a time on the Saved segments page."""
+    from lgs_core.segment_rules import Condition, all_of, any_of
+
+    france = Condition.make("country", "in", ["France"])
+    recent = Condition.make("recency_days", "le", [60])
+    return [
+        all_of(france, recent, Condition.make("spend", "gt", ["1000"])),
+        all_of(france, recent, Condition.make("spend", "ge", ["500"])),
+        any_of(Condition.make("orders", "ge", [10]), Condition.make("aov", "gt", ["250"])),
+        all_of(
+            Condition.make("first_order", "ge", ["2011-06-01"]),
+            Condition.make("country", "not_in", ["United Kingdom"]),
+        ),
+        all_of(recent, Condition.make("product_group", "in", ["CHRISTMAS"])),
+    ]
+
+
+@step("Saved segments, rule preview: one rule change", "pages")
+def _segment_preview(rows: int) -> dict[str, float]:
+    """What a change in the rule builder costs: the window's facts are cached by the page, the rule is not."""
+    import itertools
+
+    from lgs_core import saved_segments, store
+    from lgs_core.window import Window
+
+    con = store.connect(demo_store(rows), read_only=True)
+    try:
+        facts = saved_segments.customer_facts(con, Window())
+        rules = itertools.cycle(_segment_rules())
+        return warm_timings(lambda: saved_segments.evaluate(con, facts, next(rules)), repeats=20)  # type: ignore[arg-type]
+    finally:
+        con.close()
+
+
+def _register_segment_steps() -> None:
+    from lgs_core import clusters, saved_segments
+
+    marketer = _segment_rules()[0]
+
+    def filter_change(con: object, window: object) -> None:  # a sidebar change: the facts, then the rule
+        facts = saved_segments.customer_facts(con, window)  # type: ignore[arg-type]
+        saved_segments.evaluate(con, facts, marketer)  # type: ignore[arg-type]
+
+    def cluster(con: object, window: object) -> None:
+        facts = saved_segments.customer_facts(con, window)  # type: ignore[arg-type]
+        clusters.cluster_customers(facts.frame, facts.window)
+
+    _page_step("Saved segments: one filter change (facts + rule)", filter_change)
+    # Not "pages": the app computes these once per window and serves them from its cache afterwards.
+    for name, call in (
+        (
+            "Saved segments, over time: the months of a window",
+            lambda con, w: saved_segments.history(con, w, marketer),
+        ),
+        ("Behaviour clusters (k 3-8): once per window", cluster),
+    ):
+        _page_step(name, call)
+        STEPS[name] = ("segments", STEPS[name][1])
+
+
+_register_segment_steps()
+
+
+@step("weekly report with 3 saved segments (build + HTML)", "report")
+def _report_with_segments(rows: int) -> dict[str, float]:
+    import shutil
+
+    from lgs_core import report, saved_segments, store
+
+    target = scratch_db(rows, "report_segments")
+    shutil.copy(demo_store(rows), target)
+    con = store.connect(target)
+    try:
+        for i, rule in enumerate(_segment_rules()[:3]):
+            saved_segments.apply_change(con, saved_segments.SaveSegment(f"segment {i}", rule))  # type: ignore[arg-type]
+    finally:
+        con.close()
+    con = store.connect(target, read_only=True)
+    try:
+        return warm_timings(lambda: report.to_html(report.build_report(con)), repeats=3)
+    finally:
+        con.close()

@@ -55,6 +55,7 @@ class Action(StrEnum):
     REBUILD = "rebuild the store"
     RESTORE = "restore a kept data set"
     REPORT_SETTINGS = "change the report settings"
+    SAVE_SEGMENTS = "save, rename or delete a saved segment"
 
 
 VIEWER_ACTIONS = frozenset({Action.EXPLORE, Action.DOWNLOAD})

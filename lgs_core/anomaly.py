@@ -83,6 +83,21 @@ METRICS: dict[str, Metric] = {
     )
 }
 DETECTED = tuple(METRICS)
+# A figure the detector judges for lgs_core.saved_segments (the weekly report's saved segments section), not
+# one of the report's own three: it has its own default floor and no --min-change of its own.
+SEGMENT_CUSTOMERS = Metric(
+    "segment_customers",
+    "Customers in the segment",
+    False,
+    5,
+    "5 customers: a saved segment can be small (a country, a product), and a move under 5 is noise to a marketer",
+)
+OTHER_METRICS: dict[str, Metric] = {SEGMENT_CUSTOMERS.key: SEGMENT_CUSTOMERS}
+
+
+def metric_info(key: str) -> Metric:
+    """The detector's metric ``key``: one of the report's METRICS, or of OTHER_METRICS."""
+    return METRICS.get(key) or OTHER_METRICS[key]
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,8 @@ class DetectorSettings:
         object.__setattr__(self, "min_change", floors)
 
     def floor(self, metric: str) -> float:
+        if metric not in self.min_change:  # a metric of OTHER_METRICS: its default floor
+            return float(metric_info(metric).min_change)
         return float(self.min_change[metric])
 
     def with_min_change(self, text: str) -> DetectorSettings:
@@ -192,7 +209,7 @@ class Assessment:
 
     @property
     def info(self) -> Metric:
-        return METRICS[self.metric]
+        return metric_info(self.metric)
 
     @property
     def iso_label(self) -> str:
@@ -327,7 +344,7 @@ def detect(weeks: pl.DataFrame, metric: str, settings: DetectorSettings | None =
     ISO week, consecutive, oldest first) for ``metric``. One Assessment per row, in the same order.
     """
     settings = settings or DetectorSettings()
-    if metric not in METRICS:
+    if metric not in METRICS and metric not in OTHER_METRICS:
         raise LgsError(f"unknown metric {metric!r}", todo=f"use one of {', '.join(METRICS)}")
     rows = weeks.sort("week_start").select("week_start", "iso_year", "iso_week", "trading", metric).rows()
     series = [_Week(r[0], int(r[1]), int(r[2]), bool(r[3]), r[4]) for r in rows]
@@ -344,7 +361,7 @@ def _baseline(series: list[_Week], i: int, metric: str, settings: DetectorSettin
     if len(trading) < settings.min_history:
         return None
     values = [float(w.value) for w in trading]
-    counts = not METRICS[metric].money
+    counts = not metric_info(metric).money
     m, s, rule = robust_scale(values, counts=counts)
     return _Baseline(
         tuple(w.start for w in trading), m, s, rule, week_to_week_noise(values, counts=counts) or s
@@ -396,7 +413,7 @@ def _assess(
     z = robust_z(x, base.median, base.scale)
     half_band = max(settings.z * base.scale, floor)
     low = base.median - half_band
-    if not METRICS[metric].money:
+    if not metric_info(metric).money:
         low = max(low, 0.0)
     stats: dict[str, Any] = {
         **common,
@@ -409,7 +426,7 @@ def _assess(
         "baseline_weeks": base.weeks,
     }
     direction: Status = "spike" if x > base.median else "dip"
-    unit = "£" if METRICS[metric].money else ""
+    unit = "£" if metric_info(metric).money else ""
     if abs(z) < settings.z:
         return Assessment(**stats, status="normal", reason=f"|z| {_z_text(z)} under {settings.z:g}")
     if abs(x - base.median) < floor:

@@ -151,7 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="what the store holds")
     p.set_defaults(func=_cmd_info)
 
-    for module in ("cli_engine", "cli_postgres", "cli_report", "cli_segments", "cli_access"):
+    for module in (
+        "cli_engine",
+        "cli_postgres",
+        "cli_report",
+        "cli_segments",
+        "cli_access",
+        "cli_saved_segments",
+    ):
         try:
             commands = importlib.import_module(f"lgs_core.{module}")
         except ModuleNotFoundError as exc:  # a command group not present in this build

@@ -162,6 +162,8 @@ def _print_summary(report: Any, written: Sequence[Path], email: dict[str, Any]) 
             print(f"    {flag.countries_text()}")
     for flag in report.watches:
         print(f"  watch: {flag.text} ({flag.assessment.reason})")
+    for move in report.moved_segments:  # saved segments whose size moved unusually
+        print(f"  saved segment: {move.text()}")
     for note in report.notes:
         print(f"  note: {note}")
     print("wrote " + ", ".join(str(p) for p in written))

@@ -161,6 +161,10 @@ class Migration:
     def flow_chart(self, min_customers: int = 1) -> alt.LayerChart:
         return flow_chart(self, min_customers)
 
+    def state_colours(self) -> dict[str, str]:
+        """The colour of each state in the flow chart (a subclass with other states gives its own)."""
+        return _state_colours(self)
+
     def manifest(
         self, table: pl.DataFrame, what: str, filters: dict[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -370,7 +374,7 @@ def flow_chart(result: Migration, min_customers: int = 1) -> alt.LayerChart:
         for side, x, nodes in (("from", 0.0, left), ("to", 1.0, right))
         for name, (top, height, n) in nodes.items()
     ]
-    palette = _state_colours(result)
+    palette = result.state_colours()
     colour = alt.Scale(domain=list(palette), range=list(palette.values()))
     x_scale = alt.Scale(domain=[-0.45, 1.45])
     y_scale = alt.Scale(domain=[0, 1], reverse=True)

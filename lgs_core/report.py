@@ -345,6 +345,8 @@ class WeeklyReport:
     history: dict[str, tuple[Assessment, ...]]  # metric → its last `weeks` weeks, oldest first
     weeks: pl.DataFrame  # the same weeks' figures
     notes: tuple[str, ...] = field(default=())
+    # Every saved segment's size this week, judged (lgs_core.saved_segments.SegmentMove): moved ones first.
+    segment_moves: tuple[Any, ...] = field(default=())
 
     @property
     def week_end(self) -> date:
@@ -378,12 +380,17 @@ class WeeklyReport:
         return f"Week {self.iso_week} of {self.iso_year} ({self.dates})"
 
     @property
+    def moved_segments(self) -> tuple[Any, ...]:
+        """The saved segments whose size moved unusually this week (a spike or dip of their customers)."""
+        return tuple(m for m in self.segment_moves if m.flagged)
+
+    @property
     def flag_count(self) -> int:
-        return len(self.flags)
+        return len(self.flags) + len(self.moved_segments)
 
     @property
     def quiet(self) -> bool:
-        return not self.flags
+        return not self.flags and not self.moved_segments
 
     @property
     def summary(self) -> str:
@@ -468,6 +475,9 @@ def build_report(
         notes.append(
             f"The data starts on {first:%d %b %Y}: weeks in the first year cannot be checked against last year."
         )
+    from lgs_core.saved_segments import size_moves  # the report's saved segments section
+
+    segment_moves = size_moves(con, table, window, settings)
     shown = max(0, table.height - weeks)
     info_version = store.data_version(con)
     return WeeklyReport(
@@ -486,6 +496,7 @@ def build_report(
         history={metric: tuple(assessed[metric][shown:]) for metric in DETECTED},
         weeks=table.slice(shown),
         notes=tuple(notes),
+        segment_moves=segment_moves,
     )
 
 
@@ -826,6 +837,24 @@ def flagged_weeks(report: WeeklyReport) -> list[str]:
 # --- rendering ------------------------------------------------------------------------------------------
 
 
+def segment_table(report: WeeklyReport) -> pl.DataFrame:
+    """The saved segments' sizes this week as the Reports page shows them (moved ones first)."""
+    return pl.DataFrame(
+        {
+            "Saved segment": [m.name for m in report.segment_moves],
+            "Customers this week": [int(m.assessment.value) for m in report.segment_moves],
+            "Expected": [m.expected_text for m in report.segment_moves],
+            "Status": [m.status_text for m in report.segment_moves],
+        },
+        schema={
+            "Saved segment": pl.String,
+            "Customers this week": pl.Int64,
+            "Expected": pl.String,
+            "Status": pl.String,
+        },
+    )
+
+
 def _json(value: Number | None) -> Any:
     if isinstance(value, float):
         return round(value, 4)
@@ -862,6 +891,7 @@ def to_json(report: WeeklyReport) -> dict[str, Any]:
         "kpis": [k.to_json() for k in report.kpis],
         "flags": [f.to_json() for f in report.flags],
         "watch": [f.to_json() for f in report.watches],
+        "saved_segments": [m.to_json() for m in report.segment_moves],
         "weeks": [
             {
                 "week_start": row["week_start"].isoformat(),
@@ -903,6 +933,15 @@ def to_markdown(report: WeeklyReport) -> str:
         out += ["Watch (not flagged):", ""]
         for flag in report.watches:
             out.append(f"- {flag.arrow} {flag.text} Not a flag: {flag.assessment.reason}.")
+        out.append("")
+    if report.segment_moves:
+        out += ["## Saved segments", ""]
+        out += [f"- **{m.assessment.status.upper()}**: {_md_escape(m.text())}" for m in report.moved_segments]
+        out += ["", "| Saved segment | Customers this week | Expected | Status |", "|---|---:|---|---|"]
+        out += [
+            f"| {_md_escape(m.name)} | {m.size_text} | {m.expected_text} | {_md_escape(m.status_text)} |"
+            for m in report.segment_moves
+        ]
         out.append("")
     out += [
         "## The week in figures",
@@ -1032,6 +1071,12 @@ def to_html(report: WeeklyReport, *, images: Mapping[str, str] | None = None) ->
         if flag.countries:
             parts.append(f"<p>{_e(flag.countries_text())}</p>")
         parts.append(f'<p class="why">Why: {_e(flag.assessment.reason)}.</p></div>')
+    for move in report.moved_segments:
+        status = move.assessment.status
+        parts.append(f'<div class="flag {status}"><p><strong>{_e(move.text())}</strong></p>')
+        parts.append(
+            f'<p class="why">Rule: {_e(move.rule_text)}. Why: {_e(move.assessment.reason)}.</p></div>'
+        )
     parts += [
         "<h2>The week in figures</h2>",
         "<table><tr><th>Figure</th><th>This week</th><th>Last week</th><th>Same week last year</th>"
@@ -1045,6 +1090,17 @@ def to_html(report: WeeklyReport, *, images: Mapping[str, str] | None = None) ->
             f"<td>{_e(k.text(k.trailing_median))}</td><td>{_change_cell(k, k.trailing_median)}</td></tr>"
         )
     parts.append("</table>")
+    if report.segment_moves:
+        parts.append(
+            "<h2>Saved segments</h2><table><tr><th>Saved segment</th><th>Customers this week</th>"
+            "<th>Expected</th><th>Status</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{_e(m.name)}</td><td>{_e(m.size_text)}</td><td>{_e(m.expected_text)}</td>"
+            f'<td class="l">{_e(m.status_text)}</td></tr>'
+            for m in report.segment_moves
+        ]
+        parts.append("</table>")
     parts.append(f"<h2>The last {report.weeks.height} weeks</h2>")
     for metric in DETECTED:
         if images and metric in images:

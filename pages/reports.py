@@ -201,6 +201,11 @@ for flag in rep.watches:
     )
     with st.expander("Why it is only a watch", icon=":material/calculate:"):
         st.text(f"{flag.assessment.reason}.")
+for move in rep.moved_segments:  # saved segments whose size moved unusually (names are users' text: st.text)
+    st.text(f"{move.text()} Rule: {move.rule_text}.")
+if rep.segment_moves:
+    with st.expander(f"Saved segments this week ({len(rep.segment_moves)})", icon=":material/bookmarks:"):
+        st.dataframe(report.segment_table(rep), hide_index=True, width="stretch")
 
 # Three cards a row: six in one row cut labels and values short ("Active custom…", "£294,…").
 for row in (rep.kpis[:3], rep.kpis[3:]):

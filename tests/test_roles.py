@@ -203,3 +203,22 @@ def test_several_providers_each_get_a_sign_in_button(
     at.run()
     assert not at.exception
     assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft"]
+
+
+def test_a_viewer_cannot_save_or_delete_a_saved_segment(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = app_as(VIEWER, demo_store, monkeypatch, "pages/saved_segments.py")
+    (save,) = [b for b in viewer.button if b.label == "Save segment"]
+    assert save.disabled  # a viewer's button is drawn disabled (Streamlit drops a forged click on it)
+    assert "Saving, renaming or deleting a segment changes it for everyone: that needs an editor." in shown(
+        viewer
+    )
+    with pytest.raises(access.AccessDenied, match="save, rename or delete a saved segment"):
+        access.require(
+            access.Principal("victor@lgs.example", access.Role.VIEWER, signed_in=True),
+            access.Action.SAVE_SEGMENTS,
+        )
+    editor = app_as(EDITOR, demo_store, monkeypatch, "pages/saved_segments.py")
+    (save,) = [b for b in editor.button if b.label == "Save segment"]
+    assert not save.disabled
