@@ -538,12 +538,12 @@ _DECIMAL_COMMA = _SIGN + r"(\d*,\d*|\d{1,3}(\.\d{3})+,\d*|\d{1,3}(\.\d{3}){2,})$
 _DECIMAL_POINT = _SIGN + r"(\d*\.\d*|\d{1,3}(,\d{3})+\.\d*|\d{1,3}(,\d{3}){2,})$"
 
 
-def _number_evidence(frame: pl.DataFrame, candidates: pl.Expr) -> pl.DataFrame:
-    """The file's numbers that match ``candidates`` (an expression on column ``value``), in the long form
-    sheet, source_row, column, text, value (the text without £ and spaces) and what each says."""
+def _number_evidence(frame: pl.DataFrame, literal: str) -> pl.DataFrame:
+    """The file's numbers whose text holds ``literal`` (',' or '.'), in the long form sheet, source_row,
+    column, text, value (the text without £ and spaces) and what each says: comma, point, ambiguous."""
     long = pl.concat(
         [
-            frame.select(
+            frame.filter(pl.col(name).str.contains(literal, literal=True)).select(
                 pl.col("sheet"),
                 pl.col("source_row"),
                 pl.lit(label).alias("column"),
@@ -551,18 +551,21 @@ def _number_evidence(frame: pl.DataFrame, candidates: pl.Expr) -> pl.DataFrame:
                 pl.col(name).str.replace_all(r"[£\s]", "").alias("value"),
             )
             for name, label in _NUMBER_COLUMNS.items()
+            if name in frame.columns
         ]
     )
-    digit = pl.col("value").str.contains(r"\d")
-    return long.filter(candidates & digit).with_columns(
-        (
-            pl.col("value").str.contains(_DECIMAL_COMMA) & ~pl.col("value").str.contains(_AMBIGUOUS_COMMA)
-        ).alias("comma"),
-        (
-            pl.col("value").str.contains(_DECIMAL_POINT) & ~pl.col("value").str.contains(_AMBIGUOUS_POINT)
-        ).alias("point"),
-        pl.col("value").str.contains(_AMBIGUOUS_COMMA).alias("ambiguous"),
-    )
+    value = pl.col("value")
+    ambiguous = value.str.contains(_AMBIGUOUS_COMMA) | value.str.contains(_AMBIGUOUS_POINT)
+    return long.with_columns(
+        (value.str.contains(_DECIMAL_COMMA) & ~ambiguous).alias("comma"),
+        (value.str.contains(_DECIMAL_POINT) & ~ambiguous).alias("point"),
+        ambiguous.alias("ambiguous"),
+    ).filter(value.str.contains("[0-9]"))
+
+
+def _first(marked: pl.DataFrame, kind: str) -> dict[str, object] | None:
+    found = marked.filter(pl.col(kind))
+    return None if found.is_empty() else found.row(int(found["source_row"].arg_min() or 0), named=True)
 
 
 def _at(row: dict[str, object]) -> str:
@@ -575,37 +578,50 @@ def choose_decimal_comma(frame: pl.DataFrame, where: str) -> tuple[bool, str | N
 
     Decided from the file's own numbers, never guessed: 6,95 or 13085,0 or 1.234,50 show a decimal comma;
     2.55 or 17850.0 or 1,234.50 show a decimal point. A file showing both is refused (some of its values would
-    load 10 or 100 times too big or too small), and so is one whose only commas sit in thousands positions
-    (1,234 alone is 1234 or 1.234). A file with no comma in its numbers is read with a decimal point (so a
-    1.234 there is 1.234: a file with decimal commas and not one comma is a file without a fraction).
+    load 10 or 100 times too big or too small), and so is one with commas whose separators all sit in
+    thousands positions (1,234 and 2.550 alone: 1234 and 2.55, or 1.234 and 2550?).
     """
     columns = [c for c in _NUMBER_COLUMNS if c in frame.columns]
-    # The usual file has no comma in its numbers: one literal search per column decides it.
+    # The usual file has no comma in its numbers: one literal search per column decides it. (So 1.234 in
+    # a file without a single comma is 1.234: 2.550 is how a DECIMAL(.., 3) column is written, and a file
+    # with decimal commas and not one comma has no fraction, no 13085,0, anywhere.)
     if not any(frame.select(pl.col(c).str.contains(",", literal=True).any() for c in columns).row(0)):
         return False, None
-    marked = _number_evidence(frame, pl.col("value").str.contains(r",|\.\d{3}\."))
-    commas = marked.filter(pl.col("comma"))
-    if commas.is_empty() and not marked.filter(pl.col("point")).is_empty():
-        return False, None  # thousands commas beside a decimal point: 1,234.50
-    points = _number_evidence(frame, pl.col("value").str.contains(".", literal=True)).filter(pl.col("point"))
-    if not commas.is_empty():
-        if not points.is_empty():
-            raise LgsError(
-                f"numbers are written with a decimal comma ({_at(commas.row(0, named=True))}) and with a "
-                f"decimal point ({_at(points.row(0, named=True))}): one of the two would load as the wrong number",
-                where=where,
-                todo="export the file again with one decimal separator for every number, and load that",
-            )
-        example = str(commas.row(0, named=True)["value"])
-        plain = example.replace(".", "").replace(",", ".")
-        return True, f"decimal comma: numbers such as {example!r} read as {plain}"
-    ambiguous = marked.filter(pl.col("ambiguous"))
-    if not ambiguous.is_empty() and points.is_empty():
-        row = ambiguous.row(0, named=True)
-        value = str(row["value"]).lstrip("+-")
+    # What the first lines show, then a search of the whole file for the other kind only: among the numbers
+    # with a comma (few, in a file with a decimal point) or those with a point (few, in one with a comma).
+    head = frame.head(1000)
+    seen = pl.concat([_number_evidence(head, ","), _number_evidence(head, ".")])
+    comma, point = _first(seen, "comma"), _first(seen, "point")
+    # (A 1.234.567 in a file with decimal points, or a 1,234,567 in one with decimal commas, shows the other
+    # kind without the searched separator: it is quarantined as not a number, never read as a wrong one.)
+    commas = _number_evidence(frame, ",") if comma is None else seen
+    points = _number_evidence(frame, ".") if point is None else seen
+    comma = comma or _first(commas, "comma")  # 6,95 or 1.234,50
+    point = point or _first(points, "point")  # 2.55 or 1,234.50
+    if comma is not None and point is not None:
         raise LgsError(
-            f"{_at(row)} may be {value.replace(',', '')} or {value.replace(',', '.')}: no number in the file "
-            "shows whether its decimal separator is a point or a comma",
+            f"numbers are written with a decimal comma ({_at(comma)}) and with a decimal point ({_at(point)}):"
+            " one of the two would load as the wrong number",
+            where=where,
+            todo="export the file again with one decimal separator for every number, and load that",
+        )
+    if comma is not None:
+        example = str(comma["value"])
+        return (
+            True,
+            f"decimal comma: numbers such as {example!r} read as {example.replace('.', '').replace(',', '.')}",
+        )
+    unclear = None if point is not None else _first(pl.concat([commas, points]), "ambiguous")
+    if unclear is not None:
+        value = str(unclear["value"]).lstrip("+-")
+        readings = (
+            (value.replace(",", ""), value.replace(",", "."))
+            if "," in value
+            else (value, value.replace(".", ""))
+        )
+        raise LgsError(
+            f"{_at(unclear)} may be {readings[0]} or {readings[1]}: no number in the file shows whether its "
+            "decimal separator is a point or a comma",
             where=where,
             todo="write decimals with a point (1234.00 or 1,234.00) or a comma (1234,00), and load it again",
         )
