@@ -648,6 +648,7 @@ def validate(
         raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(ROW_PROBLEM))
     con.register("raw", raw)
     try:
+        con.execute(read_sql("ingest/numbers.sql"))
         con.execute(
             f"create or replace temp table {relation} as " + read_sql("ingest/validate.sql"),
             {

@@ -23,77 +23,26 @@ with trimmed as (
     from raw
 ),
 
-numbers as (
-    -- Each number as plain text (digits, one '.', a sign), or null when it is not a number in the file's
-    -- format. Decimal point: a number DuckDB casts as it is stays as it is; else ',' and spaces may only
-    -- separate thousands, in groups of three (1,234.50 and 1 234.50 are 1234.50; 1,2 is not 12). Decimal
-    -- comma: '.' and spaces separate thousands, ',' is the decimal (1.234,50 is 1234.50). DuckDB's cast
-    -- also reads '1_000' as 1000: an underscore is not part of a number.
-    select
-        *,
-        case
-            when quantity_text is null or contains(quantity_text, '_') then null
-            when $decimal_comma then
-                case
-                    when regexp_full_match(
-                        quantity_text, '[+-]?([0-9]+|[0-9]{1,3}([. \x{a0}\x{202f}][0-9]{3})+)?(,[0-9]*)?'
-                    )
-                        then replace(regexp_replace(quantity_text, '[. \x{a0}\x{202f}]', '', 'g'), ',', '.')
-                end
-            when try_cast(quantity_text as double) is not null then quantity_text
-            when regexp_full_match(quantity_text, '[+-]?[0-9]{1,3}([, \x{a0}\x{202f}][0-9]{3})+(\.[0-9]*)?')
-                then regexp_replace(quantity_text, '[, \x{a0}\x{202f}]', '', 'g')
-        end as quantity_number_text,
-        case
-            when price_plain = '' or contains(price_plain, '_') then null
-            when $decimal_comma then
-                case
-                    when regexp_full_match(
-                        price_plain, '[+-]?([0-9]+|[0-9]{1,3}([. \x{a0}\x{202f}][0-9]{3})+)?(,[0-9]*)?'
-                    )
-                        then replace(regexp_replace(price_plain, '[. \x{a0}\x{202f}]', '', 'g'), ',', '.')
-                end
-            when try_cast(price_plain as double) is not null then price_plain
-            when regexp_full_match(price_plain, '[+-]?[0-9]{1,3}([, \x{a0}\x{202f}][0-9]{3})+(\.[0-9]*)?')
-                then regexp_replace(price_plain, '[, \x{a0}\x{202f}]', '', 'g')
-        end as price_number_text,
-        case
-            when customer_text is null or contains(customer_text, '_') then null
-            when $decimal_comma then
-                case
-                    when regexp_full_match(
-                        customer_text, '[+-]?([0-9]+|[0-9]{1,3}([. \x{a0}\x{202f}][0-9]{3})+)?(,[0-9]*)?'
-                    )
-                        then replace(regexp_replace(customer_text, '[. \x{a0}\x{202f}]', '', 'g'), ',', '.')
-                end
-            when try_cast(customer_text as double) is not null then customer_text
-            when regexp_full_match(customer_text, '[+-]?[0-9]{1,3}([, \x{a0}\x{202f}][0-9]{3})+(\.[0-9]*)?')
-                then regexp_replace(customer_text, '[, \x{a0}\x{202f}]', '', 'g')
-        end as customer_number_text
-    from trimmed
-),
-
 parsed as (
+    -- Numbers in the file's locale (sql/ingest/numbers.sql): never 1,2 read as 12.
     select
         *,
-        try_cast(quantity_number_text as double) as quantity_number,
-        -- Every accepted date format starts with a digit. The guard matters: try_strptime reads the words
-        -- 'infinity', '-infinity' and 'epoch' (any case) as 1900-01-01 00:00 instead of failing.
-        case
-            when left(date_text, 1) between '0' and '9' then coalesce(
-                try_strptime(date_text, $date_formats),
-                -- an Excel serial date (days since 1899-12-30), as a sheet without date formatting holds it
-                case
-                    when regexp_full_match(date_text, '[0-9]{5}(\.[0-9]+)?')
-                        then timestamp '1899-12-30'
-                        + to_microseconds(cast(round(cast(date_text as double) * 86400) * 1000000 as bigint))
-                end
-            )
-        end as invoice_ts,
-        try_cast(price_number_text as decimal(18, 3)) as price,
-        try_cast(price_number_text as double) as price_double,
-        try_cast(customer_number_text as double) as customer_number
-    from numbers
+        number_as_double(quantity_text, $decimal_comma) as quantity_number,
+        number_as_price(price_plain, $decimal_comma) as price,
+        number_as_double(price_plain, $decimal_comma) as price_double,
+        number_as_double(customer_text, $decimal_comma) as customer_number,
+        -- try_strptime reads the words 'infinity', '-infinity' and 'epoch' (any case) as 1900-01-01 00:00
+        -- instead of failing: checked below (that date is out of range anyway).
+        coalesce(
+            try_strptime(date_text, $date_formats),
+            -- an Excel serial date (days since 1899-12-30), as a sheet without date formatting holds it
+            case
+                when regexp_full_match(date_text, '[0-9]{5}(\.[0-9]+)?')
+                    then timestamp '1899-12-30'
+                    + to_microseconds(cast(round(cast(date_text as double) * 86400) * 1000000 as bigint))
+            end
+        ) as invoice_ts
+    from trimmed
 ),
 
 checked as (
@@ -108,15 +57,17 @@ checked as (
             when not regexp_full_match(invoice, '[CcAa]?[0-9]+') then 'malformed invoice'
             when stock_code is null then 'missing stock code'
             when quantity_text is null then 'missing quantity'
-            when quantity_number is null or isnan(quantity_number) then 'non-numeric quantity'
+            when quantity_number is null or isnan(quantity_number) or contains(quantity_text, '_')
+                then 'non-numeric quantity'
             when quantity_number != round(quantity_number) then 'non-integer quantity'
             when abs(quantity_number) > 2000000000 then 'quantity out of range'
             when date_text is null then 'missing invoice date'
-            when invoice_ts is null then 'unparseable invoice date'
+            when invoice_ts is null or (invoice_ts = timestamp '1900-01-01' and not contains(date_text, '1900'))
+                then 'unparseable invoice date'
             when invoice_ts < $first_date or invoice_ts >= $end_date then $date_range_reason
             when price_text is null then 'missing price'
             when price is null and isfinite(price_double) then 'price out of range'
-            when price is null then 'non-numeric price'
+            when price is null or contains(price_plain, '_') then 'non-numeric price'
             -- The store holds prices to 3 decimals (DECIMAL(18, 3)): a fourth decimal that is not zero is
             -- quarantined, not rounded (0.0004999 is not £0.000). Digits past the 13th significant one are
             -- the binary noise of a spreadsheet's arithmetic, not a price (2.5500000000000003 is 2.55).
@@ -127,7 +78,8 @@ checked as (
             when abs(quantity_number * price_double) > 9.9e14
                 and abs(cast(quantity_number as decimal(38, 0)) * price) > 999999999999999.999
                 then 'quantity × price out of range'
-            when customer_text is not null and customer_number is null then 'non-numeric customer id'
+            when customer_text is not null and (customer_number is null or contains(customer_text, '_'))
+                then 'non-numeric customer id'
             when customer_number is not null
                 and (customer_number != round(customer_number) or customer_number <= 0 or customer_number > 2000000000)
                 then 'malformed customer id'
