@@ -680,7 +680,10 @@ def _nothing_loaded(tally: _Tally, dsn: str, table: str) -> LgsError:
 
 
 def _validate_outside(
-    scratch: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, raw: pl.DataFrame
+    scratch: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
+    raw: pl.DataFrame,
+    accepted: tuple[datetime, datetime],
 ) -> None:
     """Validate one chunk in ``scratch`` (an in-memory DuckDB, autocommit) and show it to the store's
     connection as the view ``validated``, which ``ingest.write_validated`` reads.
@@ -690,7 +693,7 @@ def _validate_outside(
     per million lines (3.7 GB at 10M). Here each chunk's table is freed when the next replaces it, and the
     store holds only the chunk's Arrow copy while it is written.
     """
-    ingest.validate(scratch, raw)
+    ingest.validate(scratch, raw, accepted=accepted)
     con.register("validated_chunk", scratch.sql("select * from validated").to_arrow_table())
     con.execute("create or replace temp view validated as select * from validated_chunk")
 
@@ -711,6 +714,7 @@ def sync(
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
     started = time.perf_counter()
+    accepted = store.accepted_invoice_dates()  # one range for every chunk, even across midnight
     ident = table_identifier(table)
     source = sync_source(dsn, table)
     if progress:
@@ -751,7 +755,7 @@ def sync(
                         chunks = _Prefetch(_copy_chunks(copy, chunk_rows))
                         try:
                             for data, lines in chunks:
-                                _validate_outside(scratch, con, _parse_chunk(data, tally.read + 1))
+                                _validate_outside(scratch, con, _parse_chunk(data, tally.read + 1), accepted)
                                 tally.add(lines, *ingest.write_validated(con, load_id, source))
                                 if progress:
                                     done = tally.read / max(tally.expected, tally.read, 1)
