@@ -191,8 +191,8 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))  # all but 
 
 def _mostly_text(head: bytes) -> bool:
     """A text file with a few stray NUL bytes (a damaged export; its lines with them are quarantined), not
-    an image or other binary: control bytes are at most 1% of its first 4 KB."""
-    return sum(head.count(b) for b in _CONTROL_BYTES) <= max(2, len(head) // 100)
+    an image or other binary: control bytes are at most 1% of its first 4 KB (or 16, in a small file)."""
+    return sum(head.count(b) for b in _CONTROL_BYTES) <= max(16, len(head) // 100)
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -286,8 +286,6 @@ def _line_breaks(text: bytes) -> tuple[bytes, str | None]:
     crs = text.count(b"\r")
     if not crs or crs == text.count(b"\r\n"):
         return text, None
-    if b"\n" not in text:
-        return text.replace(b"\r", b"\n"), "line breaks are CR (classic Mac): read as line breaks"
     parts = text.split(b'"')  # the even parts are outside quotes ("" inside a field is an empty odd part)
     changed = 0
     for i in range(0, len(parts), 2):
@@ -295,6 +293,8 @@ def _line_breaks(text: bytes) -> tuple[bytes, str | None]:
         changed += n
     if not changed:
         return text, None
+    if b"\n" not in text:
+        return b'"'.join(parts), "line breaks are CR (classic Mac): read as line breaks"
     return b'"'.join(parts), f"{changed:,} lone CR line break(s) among LF ones: read as line breaks"
 
 

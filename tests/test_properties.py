@@ -250,7 +250,11 @@ def test_a_date_is_loaded_as_written_within_the_accepted_range_or_quarantined(da
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dates.csv"
         path.write_bytes(csv_bytes(rows))
-        result = ingest.load_file(path, Path(tmp) / "store.duckdb")
+        try:
+            result = ingest.load_file(path, Path(tmp) / "store.duckdb")
+        except LgsError as exc:  # a NUL among many control bytes: the file looks binary
+            assert "\n" not in str(exc) and any("\x00" in d for d in dates), str(exc)
+            return
         con = duckdb.connect(str(Path(tmp) / "store.duckdb"), read_only=True)
         try:
             loaded = con.sql("select source_row, invoice_date from lines").fetchall()
@@ -262,7 +266,8 @@ def test_a_date_is_loaded_as_written_within_the_accepted_range_or_quarantined(da
         text = dates[source_row - 1].strip()
         assert FIRST_DATE <= day < END_DATE
         assert day == datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-    assert {r for (r,) in refused} <= {"unparseable invoice date", OUT_OF_RANGE, "missing invoice date"}
+    nul = "NUL byte in the line (the file may be damaged)"
+    assert {r for (r,) in refused} <= {"unparseable invoice date", OUT_OF_RANGE, "missing invoice date", nul}
 
 
 control_text = st.text(
