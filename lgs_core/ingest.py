@@ -17,6 +17,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -71,7 +72,16 @@ MAX_HEADER_SCAN_ROWS = 10  # a sheet may carry title rows above its header
 EXTRA_FIELDS = 8  # columns read beyond the header, to catch lines with too many fields
 ROW_PROBLEM = "row_problem"  # a reader's own reason to quarantine a row (e.g. too many fields)
 
-_ISO_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]
+# Fractions of a second (a PostgreSQL timestamp's, to the microsecond) are read and kept, never dropped.
+_ISO_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d",
+]
 _DAY_FIRST = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M"]
 _MONTH_FIRST = ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y"]
 
@@ -166,8 +176,9 @@ def _sniff_kind(path: Path, data: bytes) -> str:
                 todo="open it in Excel, remove the password (File > Info > Protect Workbook), save, and load it again",
             )
         return "xlsx"  # calamine reads .xls too
-    is_utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")) or (b"\x00" in head and not is_utf16):
+    is_utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(head) is not None
+    binary = b"\x00" in head and not is_utf16 and not _mostly_text(head)
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")) or binary:
         raise LgsError(
             "this is not a spreadsheet or CSV file (it looks like an image or other binary)",
             where=path.name,
@@ -176,12 +187,37 @@ def _sniff_kind(path: Path, data: bytes) -> str:
     return "csv"
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))  # all but tab, LF and CR
+
+
+def _mostly_text(head: bytes) -> bool:
+    """A text file with a few stray NUL bytes (a damaged export; its lines with them are quarantined), not
+    an image or other binary: control bytes are at most 1% of its first 4 KB (or 16, in a small file)."""
+    return sum(head.count(b) for b in _CONTROL_BYTES) <= max(16, len(head) // 100)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for UTF-16 text written without a byte-order mark (every other byte of
+    Latin text is zero), else None."""
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _decode_text(path: Path, data: bytes) -> tuple[bytes, str]:
     """Return UTF-8 bytes of a text file and the encoding it was read as."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:], "utf-8 (BOM)"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16").encode("utf-8"), "utf-16"
+    bomless = _utf16_without_bom(data[:4096])
+    if bomless:
+        return data.decode(bomless, errors="replace").encode("utf-8"), f"{bomless} (no byte-order mark)"
     try:
         data.decode("utf-8")
         return data, "utf-8"
@@ -239,8 +275,71 @@ def _to_canonical(
     return frame.select(exprs), ignored
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _line_breaks(text: bytes) -> tuple[bytes, str | None]:
+    """The text with every line break as LF or CR LF, and a note when some were lone CRs.
+
+    Polars ends lines at LF only: a file with classic Mac line ends (CR) was one long line, and a lone CR
+    between two lines (files pasted together) joined them into one row. A CR inside a quoted field is text.
+    """
+    crs = text.count(b"\r")
+    if not crs or crs == text.count(b"\r\n"):
+        return text, None
+    parts = text.split(b'"')  # the even parts are outside quotes ("" inside a field is an empty odd part)
+    changed = 0
+    for i in range(0, len(parts), 2):
+        parts[i], n = _LONE_CR.subn(b"\n", parts[i])
+        changed += n
+    if not changed:
+        return text, None
+    if b"\n" not in text:
+        return b'"'.join(parts), "line breaks are CR (classic Mac): read as line breaks"
+    return b'"'.join(parts), f"{changed:,} lone CR line break(s) among LF ones: read as line breaks"
+
+
+def _csv_problem(text: bytes, sep: str, where: str) -> LgsError:
+    """Why Polars cannot read a CSV, said with the line where the trouble starts and what to do (Polars'
+    own message quotes its parser: "could not parse ... as dtype `str` at column 'column_3'")."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # a 5 MB description is a long field, not this problem
+    try:
+        reader = csv.reader(
+            io.StringIO(text.decode("utf-8", errors="replace"), newline=""), delimiter=sep, strict=True
+        )
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            message = str(exc)
+        else:
+            message = ""
+    finally:
+        csv.field_size_limit(limit)
+    todo = "save it again as CSV (comma separated, UTF-8) and load that"
+    if message == "unexpected end of data":
+        return LgsError(
+            f"line {start}: a quote opens a field that never closes (the rest of the file would be one field)",
+            where=where,
+            todo='close the quote, or double a quote that is part of the text (""), and load it again',
+        )
+    if "expected after" in message:
+        return LgsError(
+            f"line {start}: a field has text after its closing quote",
+            where=where,
+            todo='quote the whole field and double each quote inside it (5" FRAME is written "5"" FRAME"), '
+            "and load it again",
+        )
+    if message:
+        return LgsError(f"line {start} cannot be read as CSV", where=where, todo=todo)
+    return LgsError("it cannot be read as CSV", where=where, todo=todo)
+
+
 def _read_csv(path: Path, data: bytes) -> RawFile:
     text, encoding = _decode_text(path, data)
+    text, line_note = _line_breaks(text)
     stripped = text.strip()
     if not stripped:
         raise LgsError(
@@ -251,9 +350,13 @@ def _read_csv(path: Path, data: bytes) -> RawFile:
     # Read EXTRA_FIELDS more columns than the widest of the first rows: a line with more fields than its
     # header is then seen (and quarantined), not silently cut short.
     head_text = text[:65536].decode("utf-8", errors="replace")
-    width = max(
-        (len(r) for r in itertools.islice(csv.reader(io.StringIO(head_text), delimiter=sep), 10)), default=1
-    )
+    try:
+        width = max(
+            (len(r) for r in itertools.islice(csv.reader(io.StringIO(head_text), delimiter=sep), 10)),
+            default=1,
+        )
+    except csv.Error:  # Polars reads the file below, or says where it cannot
+        width = first_line.count(sep) + 1
     schema = {f"column_{i + 1}": pl.String for i in range(width + EXTRA_FIELDS)}
     try:
         frame = pl.read_csv(
@@ -264,12 +367,8 @@ def _read_csv(path: Path, data: bytes) -> RawFile:
             truncate_ragged_lines=True,
             missing_columns="insert",
         )
-    except pl.exceptions.PolarsError as exc:
-        raise LgsError(
-            f"cannot read it as CSV ({str(exc).splitlines()[0][:200]})",
-            where=path.name,
-            todo="save it again as CSV (comma separated, UTF-8) and load that",
-        ) from None
+    except pl.exceptions.PolarsError:
+        raise _csv_problem(text, sep, path.name) from None
     head_rows = frame.head(MAX_HEADER_SCAN_ROWS).rows()
     header_at = _header_row([list(r) for r in head_rows], path.name)
     if header_at is None:
@@ -288,9 +387,18 @@ def _read_csv(path: Path, data: bytes) -> RawFile:
         if extra
         else pl.lit(None, dtype=pl.String)
     )
+    if b"\x00" in text:  # a NUL byte: no text export writes one, so the line is damaged
+        nul = pl.any_horizontal(
+            [pl.col(c).str.contains("\x00", literal=True) for c in body.columns[: len(named)]]
+        )
+        problem = (
+            pl.when(nul).then(pl.lit("NUL byte in the line (the file may be damaged)")).otherwise(problem)
+        )
     body = body.with_columns(problem.alias(ROW_PROBLEM)).drop(extra)
     body.columns = [*_dedupe(named), ROW_PROBLEM]
     notes = [] if encoding == "utf-8" else [f"read as {encoding} text"]
+    if line_note:
+        notes.append(line_note)
     if sep != ",":
         notes.append(f"separator {sep!r}")
     if header_at:
@@ -418,16 +526,139 @@ def choose_date_formats(dates: pl.Series) -> list[str]:
     return _ISO_FORMATS + (_MONTH_FIRST if month_first else _DAY_FIRST)
 
 
-def validate(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame, relation: str = "validated") -> None:
-    """Create temp table `relation` from canonical text lines: typed columns and a `reason` (null: loads)."""
+# The columns whose numbers tell a file's decimal separator, with the names a message uses for them.
+_NUMBER_COLUMNS = {"quantity": "Quantity", "unit_price": "Price", "customer_id": "Customer ID"}
+_SIGN = r"^[+-]?"
+# One separator only, in a thousands position: 1,234 is 1234 with a thousands comma or 1.234 with a decimal
+# comma; 1.234 likewise (a leading 0, as in 0,001 or 0.500, is never a thousands group).
+_AMBIGUOUS_COMMA = _SIGN + r"[1-9]\d{0,2},\d{3}$"
+_AMBIGUOUS_POINT = _SIGN + r"[1-9]\d{0,2}\.\d{3}$"
+# A decimal comma: one comma (6,95; 13085,0; 0,001) or '.' thousands before it (1.234,50; 1.234.567).
+_DECIMAL_COMMA = _SIGN + r"(\d*,\d*|\d{1,3}(\.\d{3})+,\d*|\d{1,3}(\.\d{3}){2,})$"
+# A decimal point: one point (2.55; 17850.0) or ',' thousands before it (1,234.50; 1,234,567).
+_DECIMAL_POINT = _SIGN + r"(\d*\.\d*|\d{1,3}(,\d{3})+\.\d*|\d{1,3}(,\d{3}){2,})$"
+
+
+def _number_evidence(frame: pl.DataFrame, literal: str) -> pl.DataFrame:
+    """The file's numbers whose text holds ``literal`` (',' or '.'), in the long form sheet, source_row,
+    column, text, value (the text without £ and spaces) and what each says: comma, point, ambiguous."""
+    long = pl.concat(
+        [
+            frame.filter(pl.col(name).str.contains(literal, literal=True)).select(
+                pl.col("sheet"),
+                pl.col("source_row"),
+                pl.lit(label).alias("column"),
+                pl.col(name).alias("text"),
+                pl.col(name).str.replace_all(r"[£\s]", "").alias("value"),
+            )
+            for name, label in _NUMBER_COLUMNS.items()
+            if name in frame.columns
+        ]
+    )
+    value = pl.col("value")
+    ambiguous = value.str.contains(_AMBIGUOUS_COMMA) | value.str.contains(_AMBIGUOUS_POINT)
+    return long.with_columns(
+        (value.str.contains(_DECIMAL_COMMA) & ~ambiguous).alias("comma"),
+        (value.str.contains(_DECIMAL_POINT) & ~ambiguous).alias("point"),
+        ambiguous.alias("ambiguous"),
+    ).filter(value.str.contains("[0-9]"))
+
+
+def _first(marked: pl.DataFrame, kind: str) -> dict[str, object] | None:
+    found = marked.filter(pl.col(kind))
+    return None if found.is_empty() else found.row(int(found["source_row"].arg_min() or 0), named=True)
+
+
+def _at(row: dict[str, object]) -> str:
+    sheet = f"sheet {row['sheet']!r}, " if row.get("sheet") is not None else ""
+    return f"{sheet}row {row['source_row']}, {row['column']} {str(row['text']).strip()!r}"
+
+
+def choose_decimal_comma(frame: pl.DataFrame, where: str) -> tuple[bool, str | None]:
+    """Whether one file's numbers (quantity, price, customer id) use a decimal comma, and the note saying so.
+
+    Decided from the file's own numbers, never guessed: 6,95 or 13085,0 or 1.234,50 show a decimal comma;
+    2.55 or 17850.0 or 1,234.50 show a decimal point. A file showing both is refused (some of its values would
+    load 10 or 100 times too big or too small), and so is one with commas whose separators all sit in
+    thousands positions (1,234 and 2.550 alone: 1234 and 2.55, or 1.234 and 2550?).
+    """
+    columns = [c for c in _NUMBER_COLUMNS if c in frame.columns]
+    # The usual file has no comma in its numbers: one literal search per column decides it. (So 1.234 in
+    # a file without a single comma is 1.234: 2.550 is how a DECIMAL(.., 3) column is written, and a file
+    # with decimal commas and not one comma has no fraction, no 13085,0, anywhere.)
+    if not any(frame.select(pl.col(c).str.contains(",", literal=True).any() for c in columns).row(0)):
+        return False, None
+    # What the first lines show, then a search of the whole file for the other kind only: among the numbers
+    # with a comma (few, in a file with a decimal point) or those with a point (few, in one with a comma).
+    head = frame.head(1000)
+    seen = pl.concat([_number_evidence(head, ","), _number_evidence(head, ".")])
+    comma, point = _first(seen, "comma"), _first(seen, "point")
+    # (A 1.234.567 in a file with decimal points, or a 1,234,567 in one with decimal commas, shows the other
+    # kind without the searched separator: it is quarantined as not a number, never read as a wrong one.)
+    commas = _number_evidence(frame, ",") if comma is None else seen
+    points = _number_evidence(frame, ".") if point is None else seen
+    comma = comma or _first(commas, "comma")  # 6,95 or 1.234,50
+    point = point or _first(points, "point")  # 2.55 or 1,234.50
+    if comma is not None and point is not None:
+        raise LgsError(
+            f"numbers are written with a decimal comma ({_at(comma)}) and with a decimal point ({_at(point)}):"
+            " one of the two would load as the wrong number",
+            where=where,
+            todo="export the file again with one decimal separator for every number, and load that",
+        )
+    if comma is not None:
+        example = str(comma["value"])
+        return (
+            True,
+            f"decimal comma: numbers such as {example!r} read as {example.replace('.', '').replace(',', '.')}",
+        )
+    unclear = None if point is not None else _first(pl.concat([commas, points]), "ambiguous")
+    if unclear is not None:
+        value = str(unclear["value"]).lstrip("+-")
+        readings = (
+            (value.replace(",", ""), value.replace(",", "."))
+            if "," in value
+            else (value, value.replace(".", ""))
+        )
+        raise LgsError(
+            f"{_at(unclear)} may be {readings[0]} or {readings[1]}: no number in the file shows whether its "
+            "decimal separator is a point or a comma",
+            where=where,
+            todo="write decimals with a point (1234.00 or 1,234.00) or a comma (1234,00), and load it again",
+        )
+    return False, None
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    raw: pl.DataFrame,
+    relation: str = "validated",
+    *,
+    decimal_comma: bool = False,
+    accepted: tuple[datetime, datetime] | None = None,
+) -> None:
+    """Create temp table `relation` from canonical text lines: typed columns and a `reason` (null: loads).
+
+    ``decimal_comma``: the lines write 6,95 for 6.95 (``choose_decimal_comma`` decides it for a file; a
+    PostgreSQL sync's numbers always have a decimal point). ``accepted``: the invoice dates that load
+    (``store.accepted_invoice_dates()`` by default).
+    """
     formats = choose_date_formats(raw["invoice_date"])
+    first, end = accepted or store.accepted_invoice_dates()
     if ROW_PROBLEM not in raw.columns:  # only some readers find row problems (e.g. too many CSV fields)
         raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(ROW_PROBLEM))
     con.register("raw", raw)
     try:
+        con.execute(read_sql("ingest/numbers.sql"))
         con.execute(
             f"create or replace temp table {relation} as " + read_sql("ingest/validate.sql"),
-            {"date_formats": formats},
+            {
+                "date_formats": formats,
+                "decimal_comma": decimal_comma,
+                "first_date": first,
+                "end_date": end,
+                "date_range_reason": store.date_range_reason((first, end)),
+            },
         )
     finally:
         con.unregister("raw")
@@ -480,6 +711,7 @@ def load_file(
         progress(0.0, f"reading {p.name}")
     raw, fingerprint = read_raw(p, progress)
     frame = pl.concat([s.frame for s in raw.sheets], how="vertical")
+    decimal_comma, number_note = choose_decimal_comma(frame, p.name)
     if progress:
         progress(0.5, f"checking {frame.height:,} lines")
     con = store.connect(db)
@@ -493,7 +725,7 @@ def load_file(
             )
         with store.transaction(con):
             summaries_current = store.summaries_are_current(con)  # before this load's lines arrive
-            validate(con, frame)
+            validate(con, frame, decimal_comma=decimal_comma)
             load_id = store.next_load_id(con)
             if not append:
                 store.clear_data(con)
@@ -518,7 +750,7 @@ def load_file(
         con.close()
     if progress:
         progress(1.0, "done")
-    notes = list(raw.notes)
+    notes = list(raw.notes) + ([number_note] if number_note else [])
     if raw.ignored_columns:
         notes.append("ignored columns: " + ", ".join(raw.ignored_columns))
     return store.LoadResult(

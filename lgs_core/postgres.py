@@ -50,6 +50,9 @@ DEFAULT_SECRETS = Path(".streamlit/secrets.toml")
 DSN_ENV = "LGS_PG_DSN"
 APPLICATION_NAME = "lgs-explorer"
 CONNECT_TIMEOUT_SECONDS = 10
+UK_TIME_ZONE = "Europe/London"
+# PostgreSQL's type OIDs of the invoice_date columns an incremental sync can compare with its watermark.
+_TIMESTAMP, _TIMESTAMPTZ, _DATE = 1114, 1184, 1082
 
 # The table's column for each canonical column (sql/postgres/schema.sql), for messages about a missing one.
 TABLE_COLUMNS = {
@@ -306,6 +309,9 @@ def _connect(dsn: str, *, read_only: bool, purpose: str) -> psycopg.Connection[A
         # Dates as ISO text in the COPY, whatever the server's default DateStyle; UTF-8 whatever the locale.
         conn.execute("set datestyle = 'ISO, YMD'")
         conn.execute("set client_encoding = 'UTF8'")
+        # Invoice dates are UK local time (DOMAIN.md §1): a timestamptz column is read, and a watermark
+        # compared with it, in Europe/London, whatever the server's own time zone.
+        conn.execute(sql.SQL("set timezone = {}").format(sql.Literal(UK_TIME_ZONE)))
         if read_only:
             # The sync only reads: the session refuses any write, and its one transaction is a snapshot.
             conn.execute("set session characteristics as transaction read only")
@@ -362,11 +368,14 @@ def pg_load(
         progress(0.0, f"reading {p.name}")
     raw, _fingerprint = ingest.read_raw(p, progress)
     frame = pl.concat([s.frame for s in raw.sheets], how="vertical")
+    decimal_comma, number_note = ingest.choose_decimal_comma(frame, p.name)
+    if number_note:
+        raw.notes.append(number_note)
     if progress:
         progress(0.4, f"checking {frame.height:,} lines")
     duck = duckdb.connect()
     try:
-        ingest.validate(duck, frame)
+        ingest.validate(duck, frame, decimal_comma=decimal_comma)
         rows = duck.sql(read_sql("postgres/load_rows.sql")).pl()
     finally:
         duck.close()
@@ -388,7 +397,11 @@ def pg_load(
             for offset in range(0, good.height, _PG_LOAD_ROWS_PER_WRITE):
                 buffer = io.BytesIO()
                 good.slice(offset, _PG_LOAD_ROWS_PER_WRITE).write_csv(
-                    buffer, include_header=False, datetime_format="%Y-%m-%d %H:%M:%S", null_value=""
+                    # %.f: a fraction of a second, when there is one, goes to the table too
+                    buffer,
+                    include_header=False,
+                    datetime_format="%Y-%m-%d %H:%M:%S%.f",
+                    null_value="",
                 )
                 copy.write(buffer.getbuffer())
                 if progress:
@@ -452,10 +465,13 @@ class _Plan:
     synced: int = 0  # incremental: lines the earlier syncs read dated at or before the watermark
 
 
-def _plan(con: duckdb.DuckDBPyConnection, source: str, full: bool) -> _Plan:
+def _plan(con: duckdb.DuckDBPyConnection, source: str, full: bool, date_type: int) -> _Plan:
     """Incremental from the last sync of this table when the store holds only it; else full."""
     if full:
         return _Plan("full", None, [])
+    if date_type not in (_TIMESTAMP, _TIMESTAMPTZ, _DATE):
+        # A text column compares as text ('13/12/2010' > '2011-12-09'): no watermark divides it.
+        return _Plan("full", None, ["invoice_date is not a timestamp column: every sync is a full one"])
     loads = con.sql(read_sql("postgres/current_loads.sql")).fetchall()
     if not loads:
         return _Plan("full", None, ["no previous sync of this table: full sync"])
@@ -582,14 +598,26 @@ def _fingerprint(dsn: str, table: str, watermark: datetime | None, lines: int) -
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
-def _select_columns(
-    conn: psycopg.Connection[Any], table: str
-) -> tuple[sql.Composable, sql.Identifier, list[str]]:
-    """The COPY's select list (canonical order) from the table's own columns, the invoice_date column and
-    the ignored columns; refuse when a required column is missing, naming it."""
+@dataclass(frozen=True)
+class _Columns:
+    select: sql.Composable  # the COPY's select list, in lgs_core.ingest.CANONICAL order
+    invoice_date: sql.Identifier  # the table's invoice_date column
+    date_type: int  # its type's OID
+    ignored: list[str]
+    notes: list[str]
+
+
+def _select_columns(conn: psycopg.Connection[Any], table: str) -> _Columns:
+    """The COPY's select list (canonical order) from the table's own columns, the invoice_date column, its
+    type and the ignored columns; refuse when a required column is missing, naming it.
+
+    A ``timestamp with time zone`` invoice_date is read as UK local time (``at time zone 'Europe/London'``):
+    its text with an offset (``+00``) is no date the validation reads, so every line was quarantined.
+    """
     with conn.cursor() as cur:
         cur.execute(_query("table_columns.sql", table=table_identifier(table)))
         found = [d.name for d in cur.description or []]
+        types = {d.name: int(d.type_code) for d in cur.description or []}
     try:
         mapping, ignored = ingest.map_columns(found)
     except LgsError as exc:
@@ -603,10 +631,24 @@ def _select_columns(
             todo="rename the column back (see sql/postgres/schema.sql), or sync a view with the expected names",
         )
     by_canonical = {v: k for k, v in mapping.items()}
-    items: list[sql.Composable] = [
-        sql.Identifier(by_canonical[c]) if c in by_canonical else sql.SQL("null") for c in CANONICAL
-    ]
-    return sql.SQL(", ").join(items), sql.Identifier(by_canonical["invoice_date"]), ignored
+    date_column = by_canonical["invoice_date"]
+    notes: list[str] = []
+    items: list[sql.Composable] = []
+    for c in CANONICAL:
+        if c not in by_canonical:
+            items.append(sql.SQL("null"))
+        elif c == "invoice_date" and types[date_column] == _TIMESTAMPTZ:
+            items.append(
+                sql.SQL("({} at time zone {})").format(sql.Identifier(date_column), sql.Literal(UK_TIME_ZONE))
+            )
+            notes.append(
+                f"{date_column} is a timestamp with time zone: read as UK local time ({UK_TIME_ZONE})"
+            )
+        else:
+            items.append(sql.Identifier(by_canonical[c]))
+    return _Columns(
+        sql.SQL(", ").join(items), sql.Identifier(date_column), types[date_column], ignored, notes
+    )
 
 
 @dataclass
@@ -627,8 +669,22 @@ class _Tally:
             self.reasons[reason] = self.reasons.get(reason, 0) + count
 
 
+def _nothing_loaded(tally: _Tally, dsn: str, table: str) -> LgsError:
+    """A full sync that read lines and loaded none would replace the data set with nothing: refused."""
+    reason, count = max(tally.reasons.items(), key=lambda item: item[1])
+    return LgsError(
+        f"none of the table's {tally.read:,} lines can be loaded (quarantined: {reason!r}, {count:,} lines)"
+        + _UNCHANGED,
+        where=f"PostgreSQL ({describe(dsn)}, table {table})",
+        todo="check the table's columns and types against sql/postgres/schema.sql, then sync again",
+    )
+
+
 def _validate_outside(
-    scratch: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, raw: pl.DataFrame
+    scratch: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
+    raw: pl.DataFrame,
+    accepted: tuple[datetime, datetime],
 ) -> None:
     """Validate one chunk in ``scratch`` (an in-memory DuckDB, autocommit) and show it to the store's
     connection as the view ``validated``, which ``ingest.write_validated`` reads.
@@ -638,7 +694,7 @@ def _validate_outside(
     per million lines (3.7 GB at 10M). Here each chunk's table is freed when the next replaces it, and the
     store holds only the chunk's Arrow copy while it is written.
     """
-    ingest.validate(scratch, raw)
+    ingest.validate(scratch, raw, accepted=accepted)
     con.register("validated_chunk", scratch.sql("select * from validated").to_arrow_table())
     con.execute("create or replace temp view validated as select * from validated_chunk")
 
@@ -661,6 +717,7 @@ def sync(
         raise ValueError("chunk_rows must be at least 1")
     who = acting(by, Action.SYNC)  # ``by``: who syncs (refused unless an editor; default the OS user)
     started = time.perf_counter()
+    accepted = store.accepted_invoice_dates()  # one range for every chunk, even across midnight
     ident = table_identifier(table)
     source = sync_source(dsn, table)
     if progress:
@@ -672,15 +729,16 @@ def sync(
         try:
             with store.transaction(con):
                 with _pg_errors(dsn, table, sync=True), conn.transaction():
-                    columns, invoice_date, ignored = _select_columns(conn, table)
+                    cols = _select_columns(conn, table)
+                    columns, invoice_date, ignored = cols.select, cols.invoice_date, cols.ignored
                     summaries_current = store.summaries_are_current(con)  # before new lines arrive
-                    plan = _plan(con, source, full)
+                    plan = _plan(con, source, full, cols.date_type)
                     count_new = _query("count_new.sql", table=ident, invoice_date=invoice_date)
                     with psycopg.ClientCursor(conn) as counter:
                         counter.execute(count_new, _watermark_param(plan))
                         new_lines, older = (int(n) for n in counter.fetchall()[0])
                     plan = _behind_watermark(plan, older)
-                    mode, notes = plan.mode, plan.notes
+                    mode, notes = plan.mode, [*plan.notes, *cols.notes]
                     params = _watermark_param(plan)
                     tally = _Tally()
                     tally.expected = new_lines if mode == "incremental" else new_lines + older
@@ -689,6 +747,10 @@ def sync(
                     load_id = store.next_load_id(con)
                     if mode == "full":
                         store.clear_data(con)
+                    else:
+                        # Lines dated after the watermark that were quarantined (beyond the accepted dates:
+                        # year 2911, infinity) are read again by this sync: their earlier copies go.
+                        con.execute(read_sql("postgres/reread_quarantine.sql"), {"watermark": plan.watermark})
                     copy_out = _query("copy_out.sql", table=ident, columns=columns, invoice_date=invoice_date)
                     with conn.cursor() as cur, cur.copy(copy_out, params) as copy:
                         # Read the next chunk from PostgreSQL while DuckDB checks this one (it releases
@@ -696,7 +758,7 @@ def sync(
                         chunks = _Prefetch(_copy_chunks(copy, chunk_rows))
                         try:
                             for data, lines in chunks:
-                                _validate_outside(scratch, con, _parse_chunk(data, tally.read + 1))
+                                _validate_outside(scratch, con, _parse_chunk(data, tally.read + 1), accepted)
                                 tally.add(lines, *ingest.write_validated(con, load_id, source))
                                 if progress:
                                     done = tally.read / max(tally.expected, tally.read, 1)
@@ -706,6 +768,8 @@ def sync(
                                     )
                         finally:
                             chunks.close()  # the reader is done with the connection before the COPY ends
+                if mode == "full" and tally.read and not tally.loaded:
+                    raise _nothing_loaded(tally, dsn, table)
                 new_watermark = store.scalar(con, "select max(invoice_date) from lines")
                 assert new_watermark is None or isinstance(new_watermark, datetime)
                 fingerprint = _fingerprint(dsn, table, new_watermark, tally.read)

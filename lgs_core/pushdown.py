@@ -23,7 +23,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from lgs_core import postgres
+from lgs_core import postgres, store
 from lgs_core.sqlfiles import read_sql
 from lgs_core.window import Dialect
 
@@ -135,8 +135,11 @@ def views_sql(table: str) -> sql.Composed:
     """sql/postgres/views.sql for ``table``: the temporary views ``lines``, ``invoice_summary`` and
     ``customer_first``."""
     template = sql.SQL(read_sql("postgres/views.sql"))  # type: ignore[arg-type]
+    first_date, end_date = store.accepted_invoice_dates()
     return template.format(
         table=postgres.table_identifier(table),
+        first_date=sql.Literal(first_date),
+        end_date=sql.Literal(end_date),
         summary=sql.SQL(read_sql("store/summaries.sql").strip()),  # type: ignore[arg-type]
         customer_first=sql.SQL(read_sql("store/customer_first.sql").strip()),  # type: ignore[arg-type]
     )

@@ -590,6 +590,27 @@ def _mark_summaries_stale(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from store_meta where key = $key", {"key": SUMMARY_KEY})
 
 
+# The invoice dates the store accepts (README "What a load accepts"): from 1970-01-01, before any till or
+# OLTP system LGS could export from, to 31 December of the year after the load (an invoice dated a few months
+# ahead is real; year 2911 is a typo, and a date far from the data made cohorts and lifetime value overflow
+# Python's dates and the weekly report run for minutes). Lines dated outside are quarantined, saying so.
+FIRST_INVOICE_DATE = datetime(1970, 1, 1)
+
+
+def accepted_invoice_dates(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """``(first, end)``: an invoice date ``d`` is accepted when ``first <= d < end`` (end: 1 January two
+    years after ``now``'s, i.e. every moment of 31 December of the next year is accepted)."""
+    year = (now or datetime.now()).year
+    return FIRST_INVOICE_DATE, datetime(year + 2, 1, 1)
+
+
+def date_range_reason(accepted: tuple[datetime, datetime]) -> str:
+    """The quarantine reason of a line dated outside ``accepted``, stating the range."""
+    first, end = accepted
+    last = end.replace(year=end.year - 1, month=12, day=31)
+    return f"invoice date out of range (accepted {first:%Y-%m-%d} to {last:%Y-%m-%d})"
+
+
 def log_load(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -604,8 +625,10 @@ def log_load(
     loaded_by: str | None = None,
 ) -> datetime:
     """Record a load in ``load_log``. Its watermark (where the next incremental sync resumes) is the newest
-    invoice_date the store has read: of its lines, or of a quarantined line whose date text is a timestamp
-    (a sync's always is), so a refused line is not read, and refused, again by every later sync.
+    invoice_date the store has read: of its lines, or of a quarantined line whose date text is an accepted
+    timestamp (a sync's always is a timestamp), so a refused line is not read, and refused, again by every
+    later sync. A date outside the accepted range (``infinity``, ``4713-01-01 00:00:00 BC``, year 2911) is
+    never the watermark: it would make every later sync a full one, or skip the lines dated before it.
     ``loaded_by``: who (the signed-in e-mail; default the OS user).
     """
     if loaded_by is None:
@@ -613,6 +636,7 @@ def log_load(
 
         loaded_by = os_user()
     loaded_at = datetime.now().replace(microsecond=0)
+    first, end = accepted_invoice_dates()
     con.execute(
         """
         insert into load_log by name
@@ -621,11 +645,19 @@ def log_load(
                $rows_quarantined as rows_quarantined,
                greatest(
                    (select max(invoice_date) from lines),
-                   (select max(try_cast(invoice_date as timestamp)) from quarantine)
+                   (
+                       -- DuckDB's cast drops a BC suffix (4713 BC reads as 4713 AD): such a date is not one
+                       select max(try_cast(invoice_date as timestamp)) from quarantine
+                       where not ends_with(invoice_date, ' BC')
+                           and try_cast(invoice_date as timestamp) >= $first
+                           and try_cast(invoice_date as timestamp) < $end
+                   )
                ) as watermark,
                $loaded_by as loaded_by
         """,
         {
+            "first": first,
+            "end": end,
             "load_id": load_id,
             "kind": kind,
             "source": source,

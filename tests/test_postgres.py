@@ -27,7 +27,7 @@ from helpers import GOOD_ROWS, assert_summaries_equal_a_rebuild
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from lgs_core import cli_postgres, ingest, postgres, views
+from lgs_core import cli_postgres, ingest, postgres, store, views
 from lgs_core.errors import LgsError
 
 if TYPE_CHECKING:  # the fixtures' types; the module itself is loaded by pytest as a plugin
@@ -697,3 +697,157 @@ def test_the_app_says_why_its_start_up_sync_was_a_full_one(
     notes = [i.value for i in at.info if i.value.startswith("PostgreSQL sync:")]
     assert len(notes) == 1 and "lines were added or removed behind it" in notes[0]
     assert query(db, "select count(*) from lines") == [(lines,)]
+
+
+# --- hostile and unusual tables (issue #13) ------------------------------------------------------------
+
+
+def test_a_timestamptz_invoice_date_is_read_as_uk_local_time(pg_db: str, tmp_path: Path) -> None:
+    """A DBA may type invoice_date `timestamptz`: its text (`+00`) quarantined every line. It is read in
+    Europe/London (DOMAIN.md §1: invoice dates are UK local time), summer time included, and an incremental
+    sync compares its watermark in the same zone."""
+    pg_run(
+        pg_db,
+        "create table retail_tz (invoice_no varchar(10), stock_code varchar(20), description text,"
+        " quantity integer, invoice_date timestamptz, unit_price numeric(10, 3), customer_id integer,"
+        " country text)",
+    )
+    insert = (
+        "insert into retail_tz values (%(invoice)s, '85123A', 'WHITE HANGING HEART', 6, %(at)s, 2.55, 17850,"
+        " 'United Kingdom')"
+    )
+    pg_run(pg_db, insert, {"invoice": "536365", "at": "2011-01-10 09:30:00+00"})  # GMT: 09:30 in London
+    pg_run(pg_db, insert, {"invoice": "536366", "at": "2011-06-01 12:00:00+00"})  # BST: 13:00 in London
+    db = tmp_path / "store.duckdb"
+    first = postgres.sync(pg_db, db, table="retail_tz")
+    assert (first.rows_read, first.rows_loaded, first.rows_quarantined) == (2, 2, 0)
+    assert any("read as UK local time (Europe/London)" in n for n in first.notes or [])
+    assert query(db, "select invoice, invoice_date from lines order by invoice") == [
+        ("536365", datetime(2011, 1, 10, 9, 30)),
+        ("536366", datetime(2011, 6, 1, 13, 0)),
+    ]
+    pg_run(pg_db, insert, {"invoice": "536367", "at": "2011-06-01 12:30:00+00"})  # 13:30 in London
+    second = postgres.sync(pg_db, db, table="retail_tz")
+    assert (second.mode, second.rows_read, second.rows_loaded) == ("incremental", 1, 1)
+    assert second.watermark == datetime(2011, 6, 1, 13, 30)
+
+
+def test_a_full_sync_that_would_load_nothing_is_refused_and_changes_nothing(
+    pg_db: str, rows_csv: Path, tmp_path: Path
+) -> None:
+    """Every line of the table quarantined (here: dates no one can read) would have replaced the data set
+    with nothing, exit 0. Refused in one line; the store keeps what it had; `lgs sync` exits 2."""
+    postgres.pg_load(rows_csv, pg_db)
+    db = tmp_path / "store.duckdb"
+    postgres.sync(pg_db, db)
+    before = store_digest(db)
+    pg_run(
+        pg_db,
+        "create table retail_words as select invoice_no, stock_code, description, quantity,"
+        " 'yesterday'::text as invoice_date, unit_price, customer_id, country from retail",
+    )
+    with pytest.raises(LgsError) as info:
+        postgres.sync(pg_db, db, table="retail_words")
+    message = str(info.value)
+    assert f"none of the table's {len(ROWS)} lines can be loaded" in message
+    assert f"'unparseable invoice date', {len(ROWS)} lines" in message
+    assert "the store was left unchanged" in message and "\n" not in message
+    assert store_digest(db) == before
+    with pytest.raises(LgsError):  # cli.main prints it in one line and exits 2 (LgsError)
+        run_cli(["sync", "--dsn", pg_db, "--db", str(db), "--table", "retail_words"])
+    assert store_digest(db) == before
+
+
+def test_fractions_of_a_second_are_kept_and_read_once(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:
+    """sql/postgres/views.sql: the sync keeps a timestamp's fraction of a second (it quarantined the line as
+    an unparseable date); the watermark is that exact moment, so the next sync does not read it again."""
+    postgres.pg_load(rows_csv, pg_db)
+    at = datetime(2011, 12, 10, 10, 0, 0, 250000)
+    pg_run(
+        pg_db,
+        "insert into retail values ('700001', '85123A', 'X', 1, %(at)s, 1.00, 12346, 'United Kingdom')",
+        {"at": at},
+    )
+    db = tmp_path / "store.duckdb"
+    first = postgres.sync(pg_db, db)
+    assert (first.rows_loaded, first.rows_quarantined, first.watermark) == (len(ROWS) + 1, 0, at)
+    assert query(db, "select invoice_date from lines where invoice = '700001'") == [(at,)]
+    second = postgres.sync(pg_db, db)
+    assert (second.mode, second.rows_read) == ("incremental", 0)
+
+
+def test_dates_beyond_the_calendar_are_quarantined_once_and_never_the_watermark(
+    pg_db: str, rows_csv: Path, tmp_path: Path
+) -> None:
+    """PostgreSQL timestamps may be '4713-01-01 BC', 'infinity', '-infinity' or year 2911. Each is
+    quarantined with its reason; none becomes the watermark (4713 BC did, read as 4713 AD, and every later
+    sync was a full one); the ones dated after the watermark are read again by each sync and kept once."""
+    postgres.pg_load(rows_csv, pg_db)
+    newest = max(datetime.fromisoformat(r[4]) for r in ROWS)
+    for day in ("4713-01-01 00:00:00 BC", "infinity", "-infinity", "2911-01-01 10:00:00"):
+        pg_run(
+            pg_db,
+            "insert into retail values ('700001', '85123A', 'X', 1, %(at)s, 1.00, 12346, 'United Kingdom')",
+            {"at": day},
+        )
+    db = tmp_path / "store.duckdb"
+    first = postgres.sync(pg_db, db)
+    out_of_range = store.date_range_reason(store.accepted_invoice_dates())
+    assert first.quarantine_reasons == {"unparseable invoice date": 3, out_of_range: 1}
+    assert first.watermark == newest
+    assert query(db, "select max(watermark) from load_log") == [(newest,)]
+    add_generated_lines(pg_db, 3, after=newest)
+    second = postgres.sync(pg_db, db)
+    # the 3 new lines, and 'infinity' and year 2911 again (dated after the watermark)
+    assert (second.mode, second.rows_read, second.rows_loaded) == ("incremental", 5, 3)
+    third = postgres.sync(pg_db, db)
+    assert (third.mode, third.rows_read, third.rows_loaded) == ("incremental", 2, 0)
+    assert query(db, "select invoice_date from quarantine order by invoice_date") == [
+        ("-infinity",),
+        ("2911-01-01 10:00:00",),
+        ("4713-01-01 00:00:00 BC",),
+        ("infinity",),
+    ]
+    assert query(db, "select count(*) from lines") == [(len(ROWS) + 3,)]
+
+
+def test_an_amount_the_store_cannot_hold_is_refused_by_pg_load_and_quarantined_by_the_sync(
+    pg_db: str, rows_csv: Path, tmp_path: Path
+) -> None:
+    """quantity × price beyond DECIMAL(18, 3): pg-load put such a line into `retail`, and every sync then
+    failed with "Overflow in multiplication of DECIMAL(18)" (exit 1). pg-load refuses it; a line someone
+    else wrote is quarantined by the sync, which completes."""
+    huge = ["536999", "M", "Manual", "2000000000", "2011-12-09 10:00:00", "9999999.999", "", "United Kingdom"]
+    loaded = postgres.pg_load(write_csv(tmp_path / "huge.csv", [*ROWS, huge]), pg_db)
+    assert (loaded["rows_loaded"], loaded["quarantine_reasons"]) == (
+        len(ROWS),
+        {"quantity × price out of range": 1},
+    )
+    assert pg_run(pg_db, "select count(*) from retail") == [(len(ROWS),)]
+    pg_run(
+        pg_db,
+        "insert into retail values ('536999', 'M', 'Manual', 2000000000, '2011-12-09 10:00', 9999999.999,"
+        " null, 'United Kingdom')",
+    )
+    result = postgres.sync(pg_db, tmp_path / "store.duckdb")
+    assert (result.rows_loaded, result.quarantine_reasons) == (
+        len(ROWS),
+        {"quantity × price out of range": 1},
+    )
+
+
+def test_a_text_invoice_date_column_is_always_synced_in_full(pg_db: str, tmp_path: Path) -> None:
+    """A text column compares as text ('13/12/2010' sorts after '2011-…'): no watermark divides it, so
+    every sync of it is a full one, and says so."""
+    pg_run(
+        pg_db,
+        "create table retail_text as select '536365'::text as invoice_no, '85123A'::text as stock_code,"
+        " 'X'::text as description, '6'::text as quantity, '13/12/2010 08:26'::text as invoice_date,"
+        " '2.55'::text as unit_price, '17850'::text as customer_id, 'United Kingdom'::text as country",
+    )
+    db = tmp_path / "store.duckdb"
+    postgres.sync(pg_db, db, table="retail_text")
+    again = postgres.sync(pg_db, db, table="retail_text")
+    assert again.mode == "full"
+    assert again.notes and "invoice_date is not a timestamp column: every sync is a full one" in again.notes
+    assert query(db, "select count(*) from lines") == [(1,)]

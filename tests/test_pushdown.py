@@ -189,6 +189,11 @@ RAW_ROWS: list[tuple[str, str, int, str, str, int | None, str]] = [
     ("X600006", "22111", 1, "2011-05-07 10:00", "2.50", 9, "USA"),  # malformed invoice: quarantined
     ("600007", "  ", 1, "2011-05-07 10:00", "2.50", 9, "USA"),  # blank stock code: quarantined
     ("600008", "22111", 1, "2011-05-08 10:00", "2.50", 0, "USA"),  # customer id 0: quarantined
+    # issue #13: a date outside the accepted range, and an amount beyond DECIMAL(18, 3): quarantined
+    ("600009", "22111", 1, "2911-01-01 10:00", "2.50", 9, "USA"),
+    ("600010", "22111", 1, "infinity", "2.50", 9, "USA"),
+    ("600011", "22111", 1, "1969-12-31 10:00", "2.50", 9, "USA"),
+    ("600012", "22111", 2_000_000_000, "2011-05-09 10:00", "9999999.999", 9, "USA"),
 ]
 # The same lines as the sync stores them (trimmed, invoice upper-cased, quarantined ones left out).
 SYNCED: list[Line] = [

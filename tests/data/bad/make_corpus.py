@@ -116,6 +116,8 @@ def main() -> None:
         csv_lines(HEADER, '536365,85123A,=HYPERLINK("http://x"),6,2010-12-01 08:26,2.55,17850,@SUM(A1)'),
     )
 
+    hostile_inputs()
+
     whole = workbook("", {"Year 2009-2010": [COLUMNS, ROW]})
     (HERE / "truncated.xlsx").write_bytes(whole[: len(whole) // 2])
     (HERE / "corrupt.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
@@ -150,6 +152,102 @@ def main() -> None:
     for c, value in enumerate(ROW):
         sheet.write(1, c, str(value))
     book.save(str(HERE / "old_excel.xls"))
+
+
+def hostile_inputs() -> None:
+    """Issue #13: numbers in other locales, date words and extreme dates, values the store cannot hold
+    exactly, odd line breaks and malformed quoting."""
+    line = "536365,85123A,WHITE HANGING HEART,{q},{d},{p},{c},United Kingdom"
+
+    def lines(*rows: dict[str, str]) -> list[str]:
+        base = {"q": "6", "d": "2010-12-01 08:26:00", "p": "2.55", "c": "17850"}
+        return [line.format(**{**base, **row}) for row in rows]
+
+    semicolon_header = HEADER.replace(",", ";")
+    text(
+        "decimal_comma.csv",
+        csv_lines(
+            semicolon_header,
+            "536365;85123A;WHITE HANGING HEART;6;01.12.2010 08:26;6,95;13085,0;United Kingdom",
+            "536365;71053;WHITE METAL LANTERN;12;01.12.2010 08:26;1,2;13085,0;United Kingdom",
+            "536366;22633;HAND WARMER;1;01.12.2010 08:28;1.234,50;13085,0;United Kingdom",
+            "536366;22632;HAND WARMER RED;2;01.12.2010 08:28;1\u00a0234,5;13085,0;United Kingdom",
+        ),
+    )
+    text(
+        "mixed_decimal_separators.csv",
+        csv_lines(HEADER, *lines({"p": '"6,95"'}, {"p": "2.55"})),
+    )
+    text("ambiguous_thousands.csv", csv_lines(HEADER, *lines({"p": '"£1,234"', "c": ""}, {"p": "12"})))
+    text(
+        "date_words.csv",
+        csv_lines(
+            HEADER,
+            *lines(
+                {}, {"d": "infinity"}, {"d": "-infinity"}, {"d": "Infinity"}, {"d": "epoch"}, {"d": "EPOCH"}
+            ),
+        ),
+    )
+    text(
+        "dates_out_of_range.csv",
+        csv_lines(
+            HEADER,
+            *lines(
+                {},
+                {"d": "1969-12-31 23:59:00"},
+                {"d": "0001-01-01 00:00:00"},
+                {"d": "2911-01-01 10:00:00"},
+                {"d": "9999-12-31 23:59:00"},
+                {"d": "1900-01-01 00:00:00"},
+            ),
+        ),
+    )
+    text(
+        "fractional_seconds.csv",
+        csv_lines(HEADER, *lines({"d": "2010-12-01 08:26:00.5"}, {"d": "2010-12-01T08:26:00.123456"})),
+    )
+    text(
+        "price_precision.csv",
+        csv_lines(
+            HEADER,
+            *lines(
+                {"p": "2.5500"},
+                {"p": "2.5500000000000003"},  # a spreadsheet's binary noise: 2.55
+                {"p": "0.0004999"},
+                {"p": "1e-4"},
+                {"p": "1_000"},
+            ),
+        ),
+    )
+    text(
+        "amount_overflow.csv",
+        csv_lines(
+            HEADER,
+            *lines({}, {"q": "2000000000", "p": "999999999999.999"}, {"p": "10000000000000000"}),
+        ),
+    )
+    (HERE / "cr_line_breaks.csv").write_bytes(("\r".join([HEADER, *lines({}, {}, {})]) + "\r").encode())
+    mixed = [HEADER, *lines({}, {}, {}, {})]
+    mixed[4] = mixed[4].replace("WHITE HANGING HEART", '"WHITE\rHANGING HEART"')  # a CR inside quotes is text
+    ends = ["\r\n", "\r", "\n", "\r\n", "\r"]  # CR LF, CR, LF, CR LF, CR
+    (HERE / "mixed_line_breaks.csv").write_bytes("".join(m + e for m, e in zip(mixed, ends)).encode())
+    nul = lines({}, {})
+    nul[1] = nul[1].replace("WHITE HANGING", "WHITE\x00HANGING")  # a zero byte: a damaged export
+    text("nul_byte.csv", csv_lines(HEADER, *nul))
+    text("utf16_no_bom.csv", csv_lines(HEADER, *lines({}, {})), "utf-16-le")
+    text(
+        "unbalanced_quote.csv",
+        csv_lines(
+            HEADER,
+            *lines({}),
+            '536366,85123A,"WHITE HANGING HEART,6,2010-12-01 08:26,2.55,17850,UK',
+            *lines({}),
+        ),
+    )
+    text(
+        "text_after_quote.csv",
+        csv_lines(HEADER, *lines({}, {}), '536366,85123A,"WHITE" HEART,6,2010-12-01 08:26,2.55,17850,UK'),
+    )
 
 
 def make_large(folder: Path, lines: int = 1_000_000) -> Path:
