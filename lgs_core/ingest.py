@@ -691,6 +691,26 @@ def write_validated(
     return loaded, sum(reasons.values()), {str(k): int(v) for k, v in reasons.items()}
 
 
+def _nothing_loaded(
+    con: duckdb.DuckDBPyConnection, source: str, read: int, reasons: dict[str, int]
+) -> LgsError:
+    """A replace whose every line is quarantined would leave an empty data set: refused, naming the first
+    refused row and the commonest reason (as a full sync that loads nothing is, ``postgres._nothing_loaded``)."""
+    reason, count = max(reasons.items(), key=lambda item: item[1])
+    sheet, row = con.sql(
+        "select sheet, source_row from validated where reason = $reason order by sheet nulls first, source_row limit 1",
+        params={"reason": reason},
+    ).fetchall()[0]
+    where = f"{source}, row {row}" if sheet is None else f"{source}, sheet {sheet!r}, row {row}"
+    return LgsError(
+        ("its one line cannot be loaded" if read == 1 else f"none of its {read:,} lines can be loaded")
+        + f" (quarantined: {reason!r}, {count:,} line{'s' if count != 1 else ''}); "
+        "the current data set is unchanged",
+        where=where,
+        todo="fix those lines (or choose the right file) and load it again",
+    )
+
+
 def load_file(
     path: str | os.PathLike[str],
     db: str | os.PathLike[str] | None = None,
@@ -732,6 +752,8 @@ def load_file(
             if progress:
                 progress(0.75, "writing to the store")
             loaded, quarantined, reasons = write_validated(con, load_id, p.name)
+            if not append and loaded == 0:  # a replace by nothing: refused, the data set stays (rolled back)
+                raise _nothing_loaded(con, p.name, frame.height, reasons)
             loaded_at = store.log_load(
                 con,
                 load_id=load_id,

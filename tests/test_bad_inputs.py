@@ -19,6 +19,9 @@ from make_corpus import make_large  # noqa: E402
 
 # file → the message's telling part (the file name is always in it too)
 REFUSED = {
+    # every line quarantined: a replace by nothing is refused, naming the first refused row (the data set stays)
+    "unparseable_dates.csv": "row 1: its one line cannot be loaded (quarantined: 'unparseable invoice date', 1 line); "
+    "the current data set is unchanged",
     "empty.csv": "the file is empty",
     "header_only.csv": "header but no data rows",
     "wrong_columns.csv": "columns missing: invoice, stock_code, quantity, invoice_date, unit_price, customer_id "
@@ -61,7 +64,6 @@ LOADED = {
     "blank_rows.csv": (2, {"blank row": 2}, ""),
     "blank_rows.xlsx": (2, {"blank row": 1}, ""),
     "ragged_rows.csv": (1, {"more fields than the header's 8": 1, "missing invoice date": 1}, ""),
-    "unparseable_dates.csv": (0, {"unparseable invoice date": 1}, ""),
     "title_rows.xlsx": (1, {}, "skipped 2 title row(s)"),
     "formulas.xlsx": (1, {}, ""),
     "old_excel.xls": (1, {}, ""),
