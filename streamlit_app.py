@@ -2,59 +2,90 @@
 
 Each page draws the shared sidebar itself (``pages/_common.page_setup``, which also steers Streamlit out of
 its v1 ``pages/`` folder mode, where a page script runs without this file).
+
+`streamlit run streamlit_app.py` first imports this file to find ``app`` (Streamlit's ASGI server, st.App)
+and serves it: its lifespan starts the first-run demo data as the server starts, not when the first visitor
+arrives (issue #14). Each session's run executes the file as ``__main__``: the navigation below.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
 
-# The title before anything else: until set_page_config the tab reads "streamlit app"; the imports below
-# (Polars, DuckDB, Altair) and a first start's demo data take seconds. (The same config as
-# pages/_common.PAGE_CONFIG.) The v1 pages/ folder listing is hidden by .streamlit/config.toml until
-# st.navigation below draws the real one.
-st.set_page_config(page_title="LGS Explorer", page_icon="🎁", layout="wide")
-APP_DIR = Path(__file__).resolve().parent
+if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to serve the app
 
-# With [auth] in the secrets, a visitor sees only the sign-in page until signed in and on the allow-list
-# (issue #16): no figure, no customer, no page of the app.
-from pages import _access  # noqa: E402  (after the title: see above)
+    def _first_run() -> None:
+        # With no [postgres] section, a new store starts filling with demo data first (lgs_core.first_run is
+        # light: the generator runs while the pages are imported and the first browser loads); then the
+        # pages' shared module, here, once Streamlit's runtime (which holds its caches) exists. A problem
+        # (an unwritable location) is left for the pages to say, in one line, when a visitor arrives.
+        try:
+            postgres = "postgres" in st.secrets
+        except Exception:  # no secrets file at all: Streamlit raises rather than answering "no"
+            postgres = False
+        if not postgres:
+            from lgs_core import first_run
 
-if not _access.let_in():
-    st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
-    st.stop()
+            with contextlib.suppress(Exception):
+                first_run.start_demo_data()
+        from pages import _common  # noqa: F401
 
+    @contextlib.asynccontextmanager
+    async def _lifespan(_app: st.App) -> AsyncIterator[None]:
+        # The server's start: a new store starts filling with demo data at once, beside the server (its
+        # health answers meanwhile); the first visitor finds it made, or its progress if early.
+        threading.Thread(target=_first_run, name="lgs-first-run", daemon=True).start()
+        yield
 
-def ensure_data() -> None:
-    """With no configuration, fill a new store with demo data (once, with progress); with a [postgres]
-    section in the secrets, sync it at the server's start instead. (``_common.ensure_data`` does it.)"""
-    _common.ensure_data()
+    app = st.App(__file__, lifespan=_lifespan)
+else:  # a session's run
+    # The title before anything else: until set_page_config the tab reads "streamlit app"; the imports below
+    # (Polars, DuckDB, Altair) and a first start's demo data take seconds. (The same config as
+    # pages/_common.PAGE_CONFIG.) The v1 pages/ folder listing is hidden by .streamlit/config.toml until
+    # st.navigation below draws the real one.
+    st.set_page_config(page_title="LGS Explorer", page_icon="🎁", layout="wide")
+    APP_DIR = Path(__file__).resolve().parent
 
+    # With [auth] in the secrets, a visitor sees only the sign-in page until signed in and on the allow-list
+    # (issue #16): no figure, no customer, no page of the app.
+    from pages import _access  # noqa: E402  (after the title: see above)
 
-pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
-    st.Page("pages/orders.py", title="Orders", icon=":material/receipt_long:"),
-    st.Page("pages/segments.py", title="Customer segments", icon=":material/groups:"),
-]
-for optional, title, icon in (
-    ("deeper_segments.py", "Deeper segments", ":material/insights:"),
-    ("saved_segments.py", "Saved segments", ":material/bookmarks:"),
-    ("reports.py", "Weekly report", ":material/newspaper:"),
-):
-    if (APP_DIR / "pages" / optional).exists():
-        pages.append(st.Page(f"pages/{optional}", title=title, icon=icon))
-pages.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
-st.set_option("client.showSidebarNavigation", True)
-navigation = st.navigation(pages)
+    if not _access.let_in():
+        st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
+        st.stop()
 
-from lgs_core.errors import LgsError  # noqa: E402  (after the navigation: see above)
-from pages import _common  # noqa: E402
+    def ensure_data() -> None:
+        """With no configuration, fill a new store with demo data (once, with progress); with a [postgres]
+        section in the secrets, sync it at the server's start instead. (``_common.ensure_data`` does it.)"""
+        _common.ensure_data()
 
-# The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
-# line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
-# does not raise: the pages show the last synced data with a banner saying how old it is.
-with contextlib.suppress(LgsError):
-    ensure_data()
-navigation.run()
+    pages = [
+        st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page("pages/orders.py", title="Orders", icon=":material/receipt_long:"),
+        st.Page("pages/segments.py", title="Customer segments", icon=":material/groups:"),
+    ]
+    for optional, title, icon in (
+        ("deeper_segments.py", "Deeper segments", ":material/insights:"),
+        ("saved_segments.py", "Saved segments", ":material/bookmarks:"),
+        ("reports.py", "Weekly report", ":material/newspaper:"),
+    ):
+        if (APP_DIR / "pages" / optional).exists():
+            pages.append(st.Page(f"pages/{optional}", title=title, icon=icon))
+    pages.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
+    st.set_option("client.showSidebarNavigation", True)
+    navigation = st.navigation(pages)
+
+    from lgs_core.errors import LgsError  # noqa: E402  (after the navigation: see above)
+    from pages import _common  # noqa: E402
+
+    # The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
+    # line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
+    # does not raise: the pages show the last synced data with a banner saying how old it is.
+    with contextlib.suppress(LgsError):
+        ensure_data()
+    navigation.run()

@@ -2,9 +2,11 @@
 
 Each step runs in a fresh process (inputs prepared beforehand and not timed); wall time is the median of
 --repeat runs. A size beyond what the demo generator makes (lgs_core.demo.MAX_ROWS) is the scale run
-(benchmarks.scale: demo lines replicated inside DuckDB; store size, RFM, monthly). Writes docs/benchmarks.md
-(a Markdown table with the machine, each row's target from the issues and whether it is met) and
-docs/benchmarks.json.
+(benchmarks.scale: demo lines replicated inside DuckDB; store size, RFM, monthly). At each demo size the
+browser step (benchmarks.browser, issue #14) then clicks the running app in Chromium against a one-button
+Streamlit app in the same run, and up to 1M lines the first start on a new store is timed. Writes
+docs/benchmarks.md (Markdown tables with the machine, each row's target from the issues and whether it is
+met) and docs/benchmarks.json.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.steps import MAX_ROWS, PREPARE, STEPS, cleanup
-from benchmarks.targets import verdict
+from benchmarks.steps import CLI_RUNS, MAX_ROWS, PREPARE, STEPS, cleanup
+from benchmarks.targets import FIRST_PAINT, verdict
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -99,7 +101,58 @@ def add_pandas_ratio(rows_out: list[dict[str, object]]) -> None:
             theirs[0]["times_faster"] = 1.0
 
 
+# Groups with a table of their own (issue #14): what a person waits for, not a call's time in one process.
+BROWSER_STEP = "browser: clicks in Chromium over a one-button Streamlit app (the floor)"
+OWN_TABLES = ("browser", "start", "cli", "server")
+
+
+def _cell(row: dict[str, object], key: str, fmt: str = "{:.3f}") -> str:
+    return fmt.format(row[key]) if row.get(key) not in (None, "") else ""
+
+
+def browser_table(rows_out: list[dict[str, object]]) -> list[str]:
+    lines = [
+        "| step | lines | median (s) | p95 (s) | median × floor | p95 × floor | median × default floor | clicks "
+        "| server RSS (MB) | load (1 min, before → after) | target (issue) | met |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in (r for r in rows_out if r["group"] == "browser"):
+        target, met = verdict(r)
+        lines.append(
+            f"| {r['step']} | {r['rows']:,} | {_cell(r, 'seconds')} | {_cell(r, 'p95')} | "
+            f"{_cell(r, 'x_floor', '{:.1f}×')} | {_cell(r, 'x_floor_p95', '{:.1f}×')} | "
+            f"{_cell(r, 'x_default_floor', '{:.1f}×')} | {r.get('clicks', '')} | "
+            f"{_cell(r, 'peak_rss_mb', '{:.0f}')} | {r.get('load', '')} | {target} | {met} |"
+        )
+    return lines
+
+
+def start_and_cli_table(rows_out: list[dict[str, object]]) -> list[str]:
+    lines = [
+        "| step | lines | median (s) | slowest (s) | server healthy after (s) | target (issue) | met |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in (r for r in rows_out if r["group"] in ("start", "cli")):
+        target, met = verdict(r)
+        lines.append(
+            f"| {r['step']} | {r['rows']:,} | {_cell(r, 'seconds')} | {_cell(r, 'p95')} | "
+            f"{_cell(r, 'health_seconds')} | {target} | {met} |"
+        )
+    return lines
+
+
+def server_table(rows_out: list[dict[str, object]]) -> list[str]:
+    lines = ["| step | lines | median (s) | p95 (s) | peak RSS (MB) |", "|---|---|---:|---:|---:|"]
+    for r in (r for r in rows_out if r["group"] == "server"):
+        lines.append(
+            f"| {r['step']} | {r['rows']:,} | {_cell(r, 'seconds')} | {_cell(r, 'p95')} | "
+            f"{_cell(r, 'peak_rss_mb', '{:.0f}')} |"
+        )
+    return lines
+
+
 def table(rows_out: list[dict[str, object]]) -> list[str]:
+    rows_out = [r for r in rows_out if r["group"] not in OWN_TABLES]
     lines = [
         "| group | step | lines | wall time (s) | p95 (s) | first run (s) | peak RSS (MB) | × pandas | target (issue) | met |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -194,10 +247,20 @@ def main() -> None:
                 row["p95"] = max(r["p95"] for r in runs)
             rows_out.append(row)
             print(f"{group:<12} {name:<40} {rows:>12,} {seconds:>9.3f} s {peak:>9.0f} MB", flush=True)
+        if not args.only or args.only in BROWSER_STEP:
+            from benchmarks import browser
+
+            rows_out += browser.rows_of(rows, browser.measure(rows))
+        if rows <= 1_000_000 and (not args.only or args.only in FIRST_PAINT):
+            from benchmarks import browser
+
+            rows_out.append(browser.first_paint_row(rows, max(repeat, 3) if not args.quick else 1))
+            print(f"start        {FIRST_PAINT} {rows:>12,} {rows_out[-1]['seconds']:>9.3f} s", flush=True)
     cleanup()
     add_pandas_ratio(rows_out)
     if args.no_write:
-        print("\n".join(table(rows_out)))
+        for render in (table, browser_table, start_and_cli_table, server_table):
+            print("\n".join(render(rows_out)) + "\n")
         return
     DOCS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -244,6 +307,38 @@ def write_markdown(data: dict[str, object]) -> None:
         *table(rows_out),
     ]
     missed = [r for r in rows_out if r["met"] == "**no**"]
+    lines += [
+        "",
+        "## What a person waits for (issue #14)",
+        "",
+        "A real Chromium (Playwright, Debian's chromium) clicks the running app (`streamlit run streamlit_app.py`",
+        "on a copy of the demo store) and, in the same run, a one-button Streamlit app: the floor, what any click",
+        "costs in Streamlit on this machine (the floor's median is the unit of the × columns). A click is timed in",
+        "the page from `click()` until the script state is back to notRunning, no element is stale and the page",
+        "shows the run's result. Per page, a fresh session opens it (its tab for Deeper segments), then 5 clicks in",
+        "the sidebar to filter states it has not computed (products only, 2010, all lines, the last 12 months —",
+        "2009 for the Weekly report, which judges the week the range ends on —, products only), then the same 5",
+        "states again (cached). For a slow tab that computes beside the page, *result drawn* is when its figures",
+        'replaced its "computing…" line. Load: the machine\'s 1-minute load average before and after the step.',
+        "",
+        *browser_table(rows_out),
+        "",
+        "## Start-up and the command line (issue #14)",
+        "",
+        "The first start: `streamlit run streamlit_app.py` on a store that does not exist (LGS_DEMO_ROWS lines);",
+        "a browser asks for the Overview as soon as the server's health answers; timed until its KPI cards are",
+        "drawn and the run has finished. The CLI: `python -m lgs_core …` as a whole process (a new interpreter,",
+        f"imports included), {CLI_RUNS} runs, on the warm demo store of that size.",
+        "",
+        *start_and_cli_table(rows_out),
+        "",
+        "## A cached rerun's server time (issue #14)",
+        "",
+        "The page's script run alone (Streamlit's AppTest, through streamlit_app.py: navigation and sidebar),",
+        "rerun unchanged 15 times after a first run filled the caches: what a page repeats on every rerun.",
+        "",
+        *server_table(rows_out),
+    ]
     lines += [
         "",
         f"Targets: {sum(1 for r in rows_out if r['met'] == 'yes')} rows met, {len(missed)} missed"

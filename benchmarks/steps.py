@@ -515,3 +515,77 @@ def _report_with_segments(rows: int) -> dict[str, float]:
         return warm_timings(lambda: report.to_html(report.build_report(con)), repeats=3)
     finally:
         con.close()
+
+
+# --- issue 14: what a person waits for: the CLI as whole processes, a cached rerun's server time ---------------
+
+
+CLI_RUNS = 7
+
+
+def _cli_step(name: str, args: Callable[[int, Path], list[str]], max_rows: int | None = None) -> None:
+    """``lgs ARGS`` (``python -m lgs_core``, a new interpreter each time: imports included) as a whole
+    process, CLI_RUNS times: median and the slowest run (as p95). No peak RSS: a child's ru_maxrss starts
+    from this (much larger) process's. Exit 3 (the report flagged something) is a success."""
+
+    def measure(rows: int) -> dict[str, float]:
+        import statistics
+        import subprocess
+        import sys
+        import tempfile
+        import time
+
+        with tempfile.TemporaryDirectory(prefix="lgs_cli_") as tmp:
+            command = [sys.executable, "-m", "lgs_core", *args(rows, Path(tmp))]
+            times = []
+            for _ in range(CLI_RUNS):
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True)
+                times.append(time.perf_counter() - started)
+                if done.returncode not in (0, 3) or not done.stdout.strip():
+                    raise RuntimeError(
+                        f"{' '.join(command[2:])} exited {done.returncode}: {done.stderr[-800:]}"
+                    )
+        times.sort()
+        return {"seconds": statistics.median(times), "p95": times[-1], "peak_rss_mb": 0.0}
+
+    step(name, "cli", max_rows)(measure)
+
+
+_cli_step("lgs --help", lambda rows, tmp: ["--help"], max_rows=1_000_000)
+_cli_step("lgs monthly", lambda rows, tmp: ["monthly", "--db", str(demo_store(rows))])
+_cli_step("lgs rfm --summary", lambda rows, tmp: ["rfm", "--summary", "--db", str(demo_store(rows))])
+_cli_step(
+    "lgs report (html, md, json)",
+    lambda rows, tmp: [
+        "report",
+        "--db",
+        str(demo_store(rows)),
+        "--out",
+        str(tmp),
+        "--format",
+        "html,md,json",
+    ],
+)
+
+
+def _server_time_step(page: str) -> None:
+    def measure(rows: int) -> dict[str, float]:
+        from benchmarks import browser, server_time
+
+        try:
+            return server_time.measure(page, browser.app_store(rows))
+        finally:
+            browser.app_store_path(rows).unlink(missing_ok=True)
+
+    step(f"{page}: a cached rerun's server time (AppTest)", "server")(measure)
+
+
+def _register_server_time_steps() -> None:
+    from benchmarks.server_time import PAGES as APP_PAGES
+
+    for page in APP_PAGES:
+        _server_time_step(page)
+
+
+_register_server_time_steps()

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import altair as alt
 import duckdb
 import polars as pl
 
 from lgs_core import export, store
+from lgs_core import vegalite as vl
 from lgs_core.errors import LgsError
 from lgs_core.rfm import RfmParams, rfm
 from lgs_core.sqlfiles import read_sql
@@ -131,7 +131,7 @@ class Affinity:
     def is_empty(self) -> bool:
         return self.segment_customers == 0
 
-    def products_chart(self, limit: int = 20) -> alt.LayerChart:
+    def products_chart(self, limit: int = 20) -> vl.VegaLite:
         return products_chart(self, limit)
 
     def manifest(self, table: pl.DataFrame, what: str) -> dict[str, Any]:
@@ -248,7 +248,7 @@ def affinity(
     )
 
 
-def products_chart(result: Affinity, limit: int = 20) -> alt.LayerChart:
+def products_chart(result: Affinity, limit: int = 20) -> vl.VegaLite:
     """A dot plot: each top product's reach in the segment and among all customers (%), joined by a line."""
     top = result.products.head(limit).with_columns(
         (pl.col("stock_code") + " · " + pl.col("description").fill_null("(no description)")).alias("product")
@@ -264,45 +264,44 @@ def products_chart(result: Affinity, limit: int = 20) -> alt.LayerChart:
             {"reach": result.segment, "base_reach": "All customers"}, return_dtype=pl.String
         )
     )
-    tooltip = [
-        alt.Tooltip("product:N", title="Product"),
-        alt.Tooltip("segment_customers:Q", title=f"{result.segment} customers who bought it", format=",d"),
-        alt.Tooltip("all_customers:Q", title="All customers who bought it", format=",d"),
-        alt.Tooltip("lift:Q", title="Lift (reach ÷ base reach)", format=".2f"),
+    tips = [
+        vl.tooltip("product:N", "Product"),
+        vl.tooltip("segment_customers:Q", f"{result.segment} customers who bought it", ",d"),
+        vl.tooltip("all_customers:Q", "All customers who bought it", ",d"),
+        vl.tooltip("lift:Q", "Lift (reach ÷ base reach)", ".2f"),
     ]
-    y = alt.Y("product:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
-    rules = (
-        alt.Chart(
-            alt.Data(
-                values=top.select(
-                    "product", "reach", "base_reach", "segment_customers", "all_customers", "lift"
-                ).to_dicts()
-            )
-        )
-        .mark_rule(color="#8A8F94", strokeWidth=2)
-        .encode(y=y, x=alt.X("reach:Q"), x2="base_reach:Q", tooltip=tooltip)
+    y = vl.field("product:N", title=None, sort=order, axis={"labelLimit": 320})
+    rules = vl.layer(
+        vl.mark("rule", color="#8A8F94", strokeWidth=2),
+        {"y": y, "x": vl.field("reach:Q"), "x2": vl.field("base_reach"), "tooltip": tips},
+        dataset="products",
     )
-    dots = (
-        alt.Chart(alt.Data(values=long.to_dicts()))
-        .mark_circle(size=90, opacity=1)
-        .encode(
-            y=y,
-            x=alt.X("share:Q", title="Share of the customers who bought it (%)", axis=alt.Axis(format=".0%")),
-            color=alt.Color(
+    dots = vl.layer(
+        vl.mark("circle", size=90, opacity=1),
+        {
+            "y": y,
+            "x": vl.field(
+                "share:Q", title="Share of the customers who bought it (%)", axis={"format": ".0%"}
+            ),
+            "color": vl.field(
                 "who:N",
                 title=None,
-                scale=alt.Scale(domain=[result.segment, "All customers"], range=["#2F6F6B", "#C9A66B"]),
-                legend=alt.Legend(orient="bottom"),
+                scale={"domain": [result.segment, "All customers"], "range": ["#2F6F6B", "#C9A66B"]},
+                legend={"orient": "bottom"},
             ),
-            tooltip=[
-                alt.Tooltip("who:N", title="Customers"),
-                alt.Tooltip("share:Q", title="Share", format=".1%"),
-                *tooltip,
-            ],
-        )
+            "tooltip": [vl.tooltip("who:N", "Customers"), vl.tooltip("share:Q", "Share", ".1%"), *tips],
+        },
+        dataset="shares",
     )
-    return alt.LayerChart(
-        layer=[rules, dots],
+    frames = {
+        "products": top.select(
+            "product", "reach", "base_reach", "segment_customers", "all_customers", "lift"
+        ),
+        "shares": long,
+    }
+    return vl.layered(
+        [rules, dots],
+        datasets=frames,
         title=f"Top products of {result.segment}: reach in the segment vs all customers",
         height=max(200, 28 * top.height),
     )

@@ -34,11 +34,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Literal
 
 from lgs_core.errors import LgsError
+
+if TYPE_CHECKING:  # a type only: the CLI's parser reads this module's defaults without loading Polars
+    import polars as pl
 
 Status = Literal["spike", "dip", "watch", "normal", "closed", "too_early"]
 

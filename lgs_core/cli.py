@@ -2,6 +2,11 @@
 
 Exit codes: 0 success; 2 a user error (one line on stderr: what, where, what to do); 1 an unexpected
 failure (one line; `--debug` shows the traceback); 3 is reserved for "the report flagged something".
+
+A command loads only what it runs (issue #14): the command modules (``lgs_core.cli_*``) import nothing heavy
+at import time, and the parser fully builds only the command being run; every other command is listed with
+its one-line help (each module's ``COMMANDS``). So `lgs --help` imports no Polars, DuckDB or SciPy, and
+`lgs monthly` no SciPy, report or lifetime-value code.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from lgs_core import store
 from lgs_core.errors import LgsError
 
 EXIT_OK = 0
@@ -84,7 +88,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _say_kept(db: str | None, load_id: int) -> None:
     """After a replace: which kept set holds the data set it replaced, and how to bring it back."""
-    from lgs_core import history
+    from lgs_core import history, store
 
     try:  # the load itself succeeded: a store busy again by now only loses this line
         con = store.connect(db, read_only=True)
@@ -100,6 +104,8 @@ def _say_kept(db: str | None, load_id: int) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from lgs_core import store
+
     path = store.resolve_db_path(args.db)
     con = store.connect(path, read_only=True)
     try:
@@ -122,7 +128,27 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The command modules beside this one: each has COMMANDS (name -> one-line help) and add_command(name, ...).
+COMMAND_MODULES = (
+    "cli_engine",
+    "cli_postgres",
+    "cli_report",
+    "cli_segments",
+    "cli_access",
+    "cli_saved_segments",
+)
+
+
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` runs (its first word that is not an option), or None (`lgs --help`, `lgs`)."""
+    if argv is None:
+        return None
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `lgs` parser. With ``argv``, only the command it runs gets its options (the others are listed
+    with their help, so `lgs --help` and error messages still name them all); without, every command does."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
@@ -151,26 +177,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[common], help="what the store holds")
     p.set_defaults(func=_cmd_info)
 
-    for module in (
-        "cli_engine",
-        "cli_postgres",
-        "cli_report",
-        "cli_segments",
-        "cli_access",
-        "cli_saved_segments",
-    ):
+    wanted = _command_in(argv)
+    for module in COMMAND_MODULES:
         try:
             commands = importlib.import_module(f"lgs_core.{module}")
         except ModuleNotFoundError as exc:  # a command group not present in this build
             if exc.name != f"lgs_core.{module}":
                 raise
             continue
-        commands.add_commands(sub, common)
+        for name, help_text in commands.COMMANDS.items():
+            if argv is None or name == wanted:
+                commands.add_command(name, sub, common)
+            else:
+                sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
@@ -185,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted — nothing was changed by the interrupted step", file=sys.stderr)
         return 130
     except Exception as exc:
+        from lgs_core import store  # loaded by then: every command that can fail so has opened the store
+
         known = store.failure(exc, getattr(args, "db", None))  # damage a query met, a full disk, ...
         if known is not None and not args.debug:
             print(f"error: {known}", file=sys.stderr)

@@ -11,41 +11,42 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lgs_core import store
+COMMANDS = {
+    "history": "the replaced data sets the store keeps (restore one with `lgs restore N`)",
+    "restore": "make kept data set N the current data set again (the current one is kept in turn)",
+    "exports": "the export log: who took which customer list, when, how many customers",
+}
 
 
 def add_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     common_parent: argparse.ArgumentParser | None = None,
 ) -> None:
+    for name in COMMANDS:
+        add_command(name, subparsers, common_parent)
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser | None = None,
+) -> None:
+    """Add the command ``name`` (one of COMMANDS) with all its options."""
     parents = [common_parent] if common_parent is not None else []
-    p = subparsers.add_parser(
-        "history",
-        parents=parents,
-        help="the replaced data sets the store keeps (restore one with `lgs restore N`)",
-    )
-    p.add_argument(
-        "--loads", action="store_true", help="the load log instead: who loaded what, when, how many lines"
-    )
-    p.set_defaults(func=cmd_history)
-
-    p = subparsers.add_parser(
-        "restore",
-        parents=parents,
-        help="make kept data set N the current data set again (the current one is kept in turn)",
-    )
-    p.add_argument(
-        "kept_id", type=int, metavar="N", help="the kept data set's number (`lgs history` lists them)"
-    )
-    p.set_defaults(func=cmd_restore)
-
-    p = subparsers.add_parser(
-        "exports",
-        parents=parents,
-        help="the export log: who took which customer list, when, how many customers",
-    )
-    p.add_argument("--limit", type=int, default=50, help="the newest N exports (default 50)")
-    p.set_defaults(func=cmd_exports)
+    p = subparsers.add_parser(name, parents=parents, help=COMMANDS[name])
+    if name == "history":
+        p.add_argument(
+            "--loads", action="store_true", help="the load log instead: who loaded what, when, how many lines"
+        )
+        p.set_defaults(func=cmd_history)
+    elif name == "restore":
+        p.add_argument(
+            "kept_id", type=int, metavar="N", help="the kept data set's number (`lgs history` lists them)"
+        )
+        p.set_defaults(func=cmd_restore)
+    else:
+        p.add_argument("--limit", type=int, default=50, help="the newest N exports (default 50)")
+        p.set_defaults(func=cmd_exports)
 
 
 def _print_json(obj: object) -> None:
@@ -55,7 +56,7 @@ def _print_json(obj: object) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from lgs_core import history
+    from lgs_core import history, store
 
     path = store.resolve_db_path(args.db)
     con = store.connect(path, read_only=True)
@@ -107,7 +108,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_exports(args: argparse.Namespace) -> int:
-    from lgs_core import access
+    from lgs_core import access, store
 
     records = access.read_exports(store.resolve_db_path(args.db), limit=args.limit)
     if args.json:
@@ -123,6 +124,8 @@ def cmd_exports(args: argparse.Namespace) -> int:
 
 def log_list(args: argparse.Namespace, table: Any, what: str, fmt: str) -> None:
     """Record a table with customer ids before the CLI writes it (stdout or --out); others are not lists."""
+    from lgs_core import store
+
     columns = getattr(table, "columns", [])
     if "customer_id" not in columns:
         return

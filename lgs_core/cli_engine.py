@@ -7,6 +7,9 @@ or ``--out FILE``; money in JSON as numbers of pounds with 2 decimals, ``month``
 ``--engine postgres`` runs the same analysis inside PostgreSQL on LGS's table (``lgs_core.pushdown``), for
 data too big to pull: ``--dsn`` (else env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml) and
 ``--table`` (else ``table`` in that section, else ``retail``).
+
+Imports nothing heavy itself (Polars, DuckDB and the analyses are imported by the functions that use them):
+`lgs --help` lists these commands without loading them (lgs_core.cli).
 """
 
 from __future__ import annotations
@@ -18,16 +21,23 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import polars as pl
-
-from lgs_core import analytics, export, rfm, store
 from lgs_core.errors import LgsError
 from lgs_core.window import Window
 
+if TYPE_CHECKING:
+    import polars as pl
+
+    from lgs_core import analytics, rfm
+
 ENGINES = ("duckdb", "postgres")
+COMMANDS = {
+    "monthly": "sales, orders and customers per month (DOMAIN.md §2.2–2.6)",
+    "weekly": "the monthly figures per ISO week",
+    "invoices": "invoice amount statistics, all and trimmed at the 85th percentile",
+    "rfm": "RFM scores and segments per customer",
+}
 
 _MONEY_COLUMNS = frozenset(
     {"sales", "amount", "monetary", "revenue", "mean_monetary", "bin_start", "bin_end"}
@@ -39,44 +49,51 @@ def add_commands(
     common_parent: argparse.ArgumentParser | None = None,
 ) -> None:
     """Add ``monthly``, ``weekly``, ``invoices`` and ``rfm`` to the CLI's subparsers."""
+    for name in COMMANDS:
+        add_command(name, subparsers, common_parent)
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser | None = None,
+) -> None:
+    """Add the command ``name`` (one of COMMANDS) with all its options."""
     parents = [_analysis_parent(common_parent), _engine_parent()]
     if common_parent is not None:
         parents.insert(0, common_parent)
+    p = subparsers.add_parser(name, parents=parents, help=COMMANDS[name])
+    if name == "monthly":
+        p.set_defaults(func=cmd_monthly)
+    elif name == "weekly":
+        p.set_defaults(func=cmd_weekly)
+    elif name == "invoices":
+        p.add_argument(
+            "--histogram", type=int, metavar="BINS", help="also give a histogram of amounts with BINS bins"
+        )
+        p.set_defaults(func=cmd_invoices)
+    elif name == "rfm":
+        from lgs_core.rfm import EXAMPLE_FIXED_CUTS
 
-    p = subparsers.add_parser(
-        "monthly", parents=parents, help="sales, orders and customers per month (DOMAIN.md §2.2–2.6)"
-    )
-    p.set_defaults(func=cmd_monthly)
-
-    p = subparsers.add_parser("weekly", parents=parents, help="the monthly figures per ISO week")
-    p.set_defaults(func=cmd_weekly)
-
-    p = subparsers.add_parser(
-        "invoices", parents=parents, help="invoice amount statistics, all and trimmed at the 85th percentile"
-    )
-    p.add_argument(
-        "--histogram", type=int, metavar="BINS", help="also give a histogram of amounts with BINS bins"
-    )
-    p.set_defaults(func=cmd_invoices)
-
-    p = subparsers.add_parser("rfm", parents=parents, help="RFM scores and segments per customer")
-    p.add_argument("--reference-date", metavar="YYYY-MM-DD", help="'today' for recency (default: see docs)")
-    p.add_argument("--bins", type=int, default=5, help="quantile scores 1..BINS, 3 to 5 (default 5)")
-    p.add_argument(
-        "--cuts",
-        metavar="CUTS",
-        help=f"fixed cut points instead of quantiles, e.g. '{rfm.EXAMPLE_FIXED_CUTS}'",
-    )
-    p.add_argument(
-        "--segments",
-        default="classic10",
-        metavar="classic10|rfm11|PATH.json",
-        help='segment map: the notebook\'s 10, the 11-segment variant, or a JSON grid {"RF": name}',
-    )
-    p.add_argument("--summary", action="store_true", help="one row per segment instead of per customer")
-    p.add_argument("--grid", action="store_true", help="customers per R×F cell (for a heat map)")
-    p.add_argument("--explain", type=int, metavar="CUSTOMER_ID", help="explain one customer's scores")
-    p.set_defaults(func=cmd_rfm)
+        p.add_argument(
+            "--reference-date", metavar="YYYY-MM-DD", help="'today' for recency (default: see docs)"
+        )
+        p.add_argument("--bins", type=int, default=5, help="quantile scores 1..BINS, 3 to 5 (default 5)")
+        p.add_argument(
+            "--cuts",
+            metavar="CUTS",
+            help=f"fixed cut points instead of quantiles, e.g. '{EXAMPLE_FIXED_CUTS}'",
+        )
+        p.add_argument(
+            "--segments",
+            default="classic10",
+            metavar="classic10|rfm11|PATH.json",
+            help='segment map: the notebook\'s 10, the 11-segment variant, or a JSON grid {"RF": name}',
+        )
+        p.add_argument("--summary", action="store_true", help="one row per segment instead of per customer")
+        p.add_argument("--grid", action="store_true", help="customers per R×F cell (for a heat map)")
+        p.add_argument("--explain", type=int, metavar="CUSTOMER_ID", help="explain one customer's scores")
+        p.set_defaults(func=cmd_rfm)
 
 
 def _engine_parent() -> argparse.ArgumentParser:
@@ -102,6 +119,8 @@ def _engine_parent() -> argparse.ArgumentParser:
 
 def _analysis_parent(common: argparse.ArgumentParser | None) -> argparse.ArgumentParser:
     """The window and output options; ``--db`` and ``--json`` only when the common parent lacks them."""
+    from lgs_core.analytics import PRESETS
+
     have = set(common._option_string_actions) if common is not None else set()
     parent = argparse.ArgumentParser(add_help=False)
     if "--db" not in have:
@@ -118,7 +137,7 @@ def _analysis_parent(common: argparse.ArgumentParser | None) -> argparse.Argumen
     )
     parent.add_argument(
         "--preset",
-        choices=analytics.PRESETS,
+        choices=PRESETS,
         default="standard",
         help="classic: the original notebook's definitions; standard (default): see docs/DEFINITIONS.md",
     )
@@ -160,6 +179,8 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def rfm_params_from_args(args: argparse.Namespace) -> rfm.RfmParams:
+    from lgs_core import rfm
+
     cuts = rfm.FixedCuts.parse(args.cuts) if args.cuts else None
     return rfm.RfmParams(
         preset=args.preset,
@@ -185,6 +206,8 @@ def _with_store(args: argparse.Namespace, work: Callable[[Any], int]) -> int:
             where="--engine",
             todo="add --engine postgres to run the analysis inside PostgreSQL, or drop --dsn and --table",
         )
+    from lgs_core import store
+
     con = store.connect(args.db, read_only=True)
     try:
         return work(con)
@@ -194,6 +217,10 @@ def _with_store(args: argparse.Namespace, work: Callable[[Any], int]) -> int:
 
 def _data_version(con: Any) -> str:
     """What a manifest records as the data: the store's version, or the PostgreSQL table and its newest line."""
+    import duckdb
+
+    from lgs_core import store
+
     if isinstance(con, duckdb.DuckDBPyConnection):
         return store.data_version(con)
     return str(con.data_version())
@@ -240,6 +267,8 @@ def _text_value(column: str, value: Any) -> str:
 
 def render_table(df: pl.DataFrame) -> str:
     """A plain aligned text table (numbers right-aligned)."""
+    import polars as pl
+
     if df.is_empty():
         return "(no rows: the window holds no data for this analysis)"
     cells = [[_text_value(c, v) for c, v in row.items()] for row in df.iter_rows(named=True)]
@@ -255,6 +284,8 @@ def render_table(df: pl.DataFrame) -> str:
 
 
 def _csv_frame(df: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
     if "month" in df.columns:
         return df.with_columns(pl.col("month").dt.strftime("%Y-%m"))
     return df
@@ -283,6 +314,8 @@ def _emit_frame(args: argparse.Namespace, df: pl.DataFrame, key: str, header: di
     if fmt == "json":
         _emit(args, json.dumps({**header, key: rows_for_json(df)}, indent=2) + "\n")
     elif fmt == "csv":
+        from lgs_core import export
+
         _emit(args, export.frame_to_csv(_csv_frame(df)))
     elif fmt == "xlsx":
         raise LgsError("an .xlsx output is available for rfm only", where=args.out, todo="use .csv or .json")
@@ -302,6 +335,8 @@ def _header(args: argparse.Namespace, window: Window) -> dict[str, Any]:
 
 
 def cmd_monthly(args: argparse.Namespace) -> int:
+    from lgs_core import analytics
+
     window = window_from_args(args)
     return _with_store(
         args,
@@ -312,6 +347,8 @@ def cmd_monthly(args: argparse.Namespace) -> int:
 
 
 def cmd_weekly(args: argparse.Namespace) -> int:
+    from lgs_core import analytics
+
     window = window_from_args(args)
     return _with_store(
         args,
@@ -322,6 +359,8 @@ def cmd_weekly(args: argparse.Namespace) -> int:
 
 
 def _stats_frame(dist: analytics.InvoiceDistribution) -> pl.DataFrame:
+    import polars as pl
+
     rows = []
     for name, stats in (("positive", dist.positive), ("trimmed_85", dist.trimmed_85)):
         rows.append(
@@ -342,6 +381,8 @@ def _stats_frame(dist: analytics.InvoiceDistribution) -> pl.DataFrame:
 
 
 def cmd_invoices(args: argparse.Namespace) -> int:
+    from lgs_core import analytics, export
+
     window = window_from_args(args)
     bins = args.histogram
 
@@ -382,6 +423,8 @@ def cmd_invoices(args: argparse.Namespace) -> int:
 
 
 def cmd_rfm(args: argparse.Namespace) -> int:
+    from lgs_core import export, rfm
+
     window = window_from_args(args)
     params = rfm_params_from_args(args)
 

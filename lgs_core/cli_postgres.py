@@ -70,43 +70,61 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+COMMANDS = {
+    "pg-load": "load a transactions file into the PostgreSQL table (created if absent)",
+    "sync": "pull the PostgreSQL table into the store (new lines only; --full for all)",
+}
+
+
 def add_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
     """Add `pg-load` and `sync` (``common`` gives --db and --json)."""
+    for name in COMMANDS:
+        add_command(name, subparsers, common)
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add the command ``name`` (one of COMMANDS) with all its options."""
     dsn_help = "the PostgreSQL server, e.g. postgresql://USER:PASSWORD@HOST:5432/DBNAME (default: env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml)"
     table_help = (
         "the table, TABLE or SCHEMA.TABLE (default: table in [postgres] of secrets.toml, else retail)"
     )
-
-    p = subparsers.add_parser(
-        "pg-load",
-        parents=[common],
-        help="load a transactions file into the PostgreSQL table (created if absent)",
-        description="Validate a transactions file like `load` does and COPY its good lines into the "
-        "PostgreSQL table, in one transaction. Appends unless --replace.",
-    )
-    p.add_argument("path", help="the file: UCI workbook, its CSV dump, or the original Online Retail set")
-    p.add_argument("--dsn", help=dsn_help)
-    p.add_argument("--table", help=table_help)
-    p.add_argument("--replace", action="store_true", help="empty the table first (in the same transaction)")
-    p.set_defaults(func=_cmd_pg_load)
-
-    p = subparsers.add_parser(
-        "sync",
-        parents=[common],
-        help="pull the PostgreSQL table into the store (new lines only; --full for all)",
-        description="Read the PostgreSQL table (read-only) into the store with the same validation and "
-        "quarantine as a file. Incremental by default: lines newer than the last sync of this table. "
-        "A failed sync leaves the store unchanged.",
-    )
-    p.add_argument("--dsn", help=dsn_help)
-    p.add_argument("--table", help=table_help)
-    p.add_argument("--full", action="store_true", help="replace the data set with the whole table")
-    p.add_argument(
-        "--chunk-rows",
-        type=int,
-        default=200_000,
-        help="lines read and validated per step (default 200,000; lower uses less memory)",
-    )
-    p.set_defaults(func=_cmd_sync)
+    if name == "pg-load":
+        p = subparsers.add_parser(
+            "pg-load",
+            parents=[common],
+            help=COMMANDS["pg-load"],
+            description="Validate a transactions file like `load` does and COPY its good lines into the "
+            "PostgreSQL table, in one transaction. Appends unless --replace.",
+        )
+        p.add_argument("path", help="the file: UCI workbook, its CSV dump, or the original Online Retail set")
+        p.add_argument("--dsn", help=dsn_help)
+        p.add_argument("--table", help=table_help)
+        p.add_argument(
+            "--replace", action="store_true", help="empty the table first (in the same transaction)"
+        )
+        p.set_defaults(func=_cmd_pg_load)
+    elif name == "sync":
+        p = subparsers.add_parser(
+            "sync",
+            parents=[common],
+            help=COMMANDS["sync"],
+            description="Read the PostgreSQL table (read-only) into the store with the same validation and "
+            "quarantine as a file. Incremental by default: lines newer than the last sync of this table. "
+            "A failed sync leaves the store unchanged.",
+        )
+        p.add_argument("--dsn", help=dsn_help)
+        p.add_argument("--table", help=table_help)
+        p.add_argument("--full", action="store_true", help="replace the data set with the whole table")
+        p.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=200_000,
+            help="lines read and validated per step (default 200,000; lower uses less memory)",
+        )
+        p.set_defaults(func=_cmd_sync)

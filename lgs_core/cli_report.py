@@ -17,13 +17,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lgs_core import anomaly, mailer, store
+from lgs_core import anomaly
 from lgs_core.errors import LgsError
-from lgs_core.report import DEFAULT_WEEKS, FORMATS, build_report, parse_formats, to_json, write_report
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_FLAGGED = 3  # lgs_core.cli reserves 3 for "the report flagged something"
+COMMANDS = {
+    "report": "the weekly report (HTML, Markdown, JSON) with spikes and dips; exit 3 when something is flagged",
+}
 
 
 def add_commands(
@@ -31,11 +33,23 @@ def add_commands(
     common_parent: argparse.ArgumentParser | None = None,
 ) -> None:
     """Add ``report`` to the CLI's subparsers (``common_parent`` gives ``--db`` and ``--json``)."""
+    add_command("report", subparsers, common_parent)
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser | None = None,
+) -> None:
+    """Add ``report`` (the one command of COMMANDS) with all its options; the report module (DuckDB,
+    Polars) is imported here, when the command is built, not when `lgs --help` lists it."""
+    from lgs_core.report import DEFAULT_WEEKS, FORMATS
+
     have = set(common_parent._option_string_actions) if common_parent is not None else set()
     p = subparsers.add_parser(
-        "report",
+        name,
         parents=[common_parent] if common_parent is not None else [],
-        help="the weekly report (HTML, Markdown, JSON) with spikes and dips; exit 3 when something is flagged",
+        help=COMMANDS[name],
         description="Report on one ISO week: figures against last week, last year and the trailing 12 weeks; "
         "spikes and dips of new customers, orders and sales. Exit code 0: nothing flagged; 3: something is.",
     )
@@ -115,6 +129,9 @@ def settings_from_args(args: argparse.Namespace) -> anomaly.DetectorSettings:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from lgs_core import mailer, store
+    from lgs_core.report import build_report, parse_formats, to_json, write_report
+
     # Check every argument before any work: a typo must not cost a half-done run.
     as_of = _parse_date(args.as_of)
     formats = parse_formats(args.format)

@@ -18,6 +18,18 @@ from typing import Any
 _PRESETS = ("classic", "standard")
 
 
+COMMANDS = {"segment": "saved segments (made on the app's Saved segments page): list, show, export, history"}
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser | None = None,
+) -> None:
+    """Add ``segment`` (the one command of COMMANDS) with its actions."""
+    add_commands(subparsers, common_parent)
+
+
 def add_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     common_parent: argparse.ArgumentParser | None = None,
@@ -25,9 +37,7 @@ def add_commands(
     """Add ``segment list|show|export|history`` to the CLI's subparsers."""
     common = [common_parent] if common_parent is not None else []
     window = _window_parent()
-    p = subparsers.add_parser(
-        "segment", help="saved segments (made on the app's Saved segments page): list, show, export, history"
-    )
+    p = subparsers.add_parser("segment", help=COMMANDS["segment"])
     actions = p.add_subparsers(dest="segment_command", metavar="ACTION", required=True)
 
     a = actions.add_parser("list", parents=common, help="the saved segments and their rules")

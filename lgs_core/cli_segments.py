@@ -4,6 +4,9 @@
 options (``lgs_core.cli_engine``: ``--start --end --country --products-only --preset --format --out``); every
 list written with ``--out FILE.csv`` gets ``FILE.manifest.json`` beside it, and ``--out FILE.xlsx`` a manifest
 sheet (``lgs_core.export``). Each command returns an exit code and raises ``LgsError`` for a user error.
+
+Imports nothing heavy itself: each command imports its analysis when it runs (``lgs cohorts`` never loads
+SciPy, which only the lifetime-value fit needs), and `lgs --help` lists them without loading any.
 """
 
 from __future__ import annotations
@@ -13,13 +16,8 @@ import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import polars as pl
-
-from lgs_core import export
-from lgs_core.affinity import AffinityOptions, affinity
 from lgs_core.cli_engine import (
     _analysis_parent,
     _emit,
@@ -32,18 +30,19 @@ from lgs_core.cli_engine import (
     rows_for_json,
     window_from_args,
 )
-from lgs_core.clv import (
-    DEFAULT_HOLDOUT_MONTHS,
-    DEFAULT_HORIZONS,
-    calibrate,
-    customer_value,
-    save_calibration_png,
-)
-from lgs_core.cohorts import MEASURES, cohort_retention
 from lgs_core.errors import LgsError
-from lgs_core.migration import match_state, migration
-from lgs_core.rfm import EXAMPLE_FIXED_CUTS
 from lgs_core.window import Window
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+COMMANDS = {
+    "cohorts": "cohort retention: customers by first-purchase month, and who of them bought in each later month",
+    "migration": "segment migration: RFM segments at two reference dates and who moved where",
+    "clv": "customer lifetime value: expected purchases (BG/NBD) and spend (Gamma-Gamma) per customer",
+    "affinity": "product affinity of one RFM segment: its top products (lift) and products bought together",
+}
 
 
 def add_commands(
@@ -51,113 +50,120 @@ def add_commands(
     common_parent: argparse.ArgumentParser | None = None,
 ) -> None:
     """Add ``cohorts``, ``migration``, ``clv`` and ``affinity`` to the CLI's subparsers."""
+    for name in COMMANDS:
+        add_command(name, subparsers, common_parent)
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common_parent: argparse.ArgumentParser | None = None,
+) -> None:
+    """Add the command ``name`` (one of COMMANDS) with all its options."""
     parents = [_analysis_parent(common_parent)]
     if common_parent is not None:
         parents.insert(0, common_parent)
-    scoring = _scoring_parent()
+    if name == "cohorts":
+        from lgs_core.cohorts import MEASURES
 
-    p = subparsers.add_parser(
-        "cohorts",
-        parents=parents,
-        help="cohort retention: customers by first-purchase month, and who of them bought in each later month",
-    )
-    p.add_argument(
-        "--measure",
-        choices=MEASURES,
-        default="active_share",
-        help="what the triangle shows: share of the cohort buying (default), customers buying, or revenue (£)",
-    )
-    p.add_argument("--long", action="store_true", help="one row per cohort and month instead of the triangle")
-    p.add_argument(
-        "--cohort",
-        metavar="YYYY-MM|earlier",
-        help="list the customers of one cohort (or those whose first purchase is before the window)",
-    )
-    p.set_defaults(func=cmd_cohorts)
+        p = subparsers.add_parser("cohorts", parents=parents, help=COMMANDS["cohorts"])
+        p.add_argument(
+            "--measure",
+            choices=MEASURES,
+            default="active_share",
+            help="what the triangle shows: share of the cohort buying (default), customers buying, or revenue (£)",
+        )
+        p.add_argument(
+            "--long", action="store_true", help="one row per cohort and month instead of the triangle"
+        )
+        p.add_argument(
+            "--cohort",
+            metavar="YYYY-MM|earlier",
+            help="list the customers of one cohort (or those whose first purchase is before the window)",
+        )
+        p.set_defaults(func=cmd_cohorts)
+    elif name == "migration":
+        p = subparsers.add_parser(
+            "migration", parents=[*parents, _scoring_parent()], help=COMMANDS["migration"]
+        )
+        p.add_argument("--from-date", required=True, metavar="YYYY-MM-DD", help="the first reference date")
+        p.add_argument("--to-date", required=True, metavar="YYYY-MM-DD", help="the second reference date")
+        p.add_argument(
+            "--no-lapsed",
+            action="store_true",
+            help="keep lapsed customers in their second-date segment instead of the Lapsed column",
+        )
+        p.add_argument(
+            "--cell",
+            nargs=2,
+            metavar=("FROM", "TO"),
+            help='list the customers of one cell, e.g. --cell Champions "At Risk"',
+        )
+        p.add_argument("--flows", action="store_true", help="one row per cell instead of the matrix")
+        p.set_defaults(func=cmd_migration)
+    elif name == "clv":
+        from lgs_core.clv import DEFAULT_HOLDOUT_MONTHS, DEFAULT_HORIZONS
 
-    p = subparsers.add_parser(
-        "migration",
-        parents=[*parents, scoring],
-        help="segment migration: RFM segments at two reference dates and who moved where",
-    )
-    p.add_argument("--from-date", required=True, metavar="YYYY-MM-DD", help="the first reference date")
-    p.add_argument("--to-date", required=True, metavar="YYYY-MM-DD", help="the second reference date")
-    p.add_argument(
-        "--no-lapsed",
-        action="store_true",
-        help="keep lapsed customers in their second-date segment instead of the Lapsed column",
-    )
-    p.add_argument(
-        "--cell",
-        nargs=2,
-        metavar=("FROM", "TO"),
-        help='list the customers of one cell, e.g. --cell Champions "At Risk"',
-    )
-    p.add_argument("--flows", action="store_true", help="one row per cell instead of the matrix")
-    p.set_defaults(func=cmd_migration)
-
-    p = subparsers.add_parser(
-        "clv",
-        parents=parents,
-        help="customer lifetime value: expected purchases (BG/NBD) and spend (Gamma-Gamma) per customer",
-    )
-    p.add_argument(
-        "--horizon-days",
-        type=int,
-        action="append",
-        metavar="N",
-        help=f"predict the next N days (repeatable; default {', '.join(map(str, DEFAULT_HORIZONS))})",
-    )
-    p.add_argument("--top", type=int, metavar="N", help="only the N customers of highest expected spend")
-    p.add_argument(
-        "--calibrate",
-        action="store_true",
-        help="hold out the last months: predicted vs actual purchases by decile instead of the customer list",
-    )
-    p.add_argument(
-        "--holdout-months",
-        type=int,
-        default=DEFAULT_HOLDOUT_MONTHS,
-        metavar="M",
-        help=f"months held out by --calibrate (default {DEFAULT_HOLDOUT_MONTHS})",
-    )
-    p.add_argument(
-        "--plot", metavar="FILE.png", help="with --calibrate: also save the calibration chart as PNG"
-    )
-    p.set_defaults(func=cmd_clv)
-
-    p = subparsers.add_parser(
-        "affinity",
-        parents=[*parents, scoring],
-        help="product affinity of one RFM segment: its top products (lift) and products bought together",
-    )
-    p.add_argument("--segment", required=True, metavar="NAME", help='the segment, e.g. "Champions"')
-    p.add_argument("--reference-date", metavar="YYYY-MM-DD", help="'today' for recency (default: see docs)")
-    p.add_argument("--pairs", action="store_true", help="list the product pairs instead of the products")
-    p.add_argument("--top", type=int, default=20, metavar="N", help="products to list (default 20)")
-    p.add_argument("--top-pairs", type=int, default=50, metavar="N", help="pairs to list (default 50)")
-    p.add_argument(
-        "--min-support",
-        type=float,
-        default=0.01,
-        metavar="SHARE",
-        help="a pair must be on at least this share of the segment's invoices (default 0.01)",
-    )
-    p.add_argument(
-        "--min-invoices", type=int, default=3, metavar="N", help="…and on at least N invoices (default 3)"
-    )
-    p.add_argument(
-        "--max-products",
-        type=int,
-        default=500,
-        metavar="N",
-        help="count pairs among the N products on the most invoices (default 500)",
-    )
-    p.set_defaults(func=cmd_affinity)
+        p = subparsers.add_parser("clv", parents=parents, help=COMMANDS["clv"])
+        p.add_argument(
+            "--horizon-days",
+            type=int,
+            action="append",
+            metavar="N",
+            help=f"predict the next N days (repeatable; default {', '.join(map(str, DEFAULT_HORIZONS))})",
+        )
+        p.add_argument("--top", type=int, metavar="N", help="only the N customers of highest expected spend")
+        p.add_argument(
+            "--calibrate",
+            action="store_true",
+            help="hold out the last months: predicted vs actual purchases by decile instead of the customer list",
+        )
+        p.add_argument(
+            "--holdout-months",
+            type=int,
+            default=DEFAULT_HOLDOUT_MONTHS,
+            metavar="M",
+            help=f"months held out by --calibrate (default {DEFAULT_HOLDOUT_MONTHS})",
+        )
+        p.add_argument(
+            "--plot", metavar="FILE.png", help="with --calibrate: also save the calibration chart as PNG"
+        )
+        p.set_defaults(func=cmd_clv)
+    elif name == "affinity":
+        p = subparsers.add_parser(
+            "affinity", parents=[*parents, _scoring_parent()], help=COMMANDS["affinity"]
+        )
+        p.add_argument("--segment", required=True, metavar="NAME", help='the segment, e.g. "Champions"')
+        p.add_argument(
+            "--reference-date", metavar="YYYY-MM-DD", help="'today' for recency (default: see docs)"
+        )
+        p.add_argument("--pairs", action="store_true", help="list the product pairs instead of the products")
+        p.add_argument("--top", type=int, default=20, metavar="N", help="products to list (default 20)")
+        p.add_argument("--top-pairs", type=int, default=50, metavar="N", help="pairs to list (default 50)")
+        p.add_argument(
+            "--min-support",
+            type=float,
+            default=0.01,
+            metavar="SHARE",
+            help="a pair must be on at least this share of the segment's invoices (default 0.01)",
+        )
+        p.add_argument(
+            "--min-invoices", type=int, default=3, metavar="N", help="…and on at least N invoices (default 3)"
+        )
+        p.add_argument(
+            "--max-products",
+            type=int,
+            default=500,
+            metavar="N",
+            help="count pairs among the N products on the most invoices (default 500)",
+        )
+        p.set_defaults(func=cmd_affinity)
 
 
 def _scoring_parent() -> argparse.ArgumentParser:
     """The RFM scoring options of ``lgs rfm`` that migration and affinity need (same names and meaning)."""
+    from lgs_core.rfm import EXAMPLE_FIXED_CUTS
+
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--bins", type=int, default=5, help="quantile scores 1..BINS, 3 to 5 (default 5)")
     parent.add_argument(
@@ -183,6 +189,8 @@ def _write_list(
     manifest: Callable[[], dict[str, Any]],
 ) -> int:
     """A table to stdout or ``--out``; a CSV file gets ``manifest()`` beside it, an Excel file as a sheet."""
+    from lgs_core import export
+
     fmt = _format(args)
     if fmt in ("csv", "xlsx") and args.out:
         from lgs_core.cli_access import log_list
@@ -227,6 +235,8 @@ def _required_date(text: str, option: str) -> date:
 
 
 def cmd_cohorts(args: argparse.Namespace) -> int:
+    from lgs_core.cohorts import cohort_retention
+
     window = window_from_args(args)
 
     def work(con: duckdb.DuckDBPyConnection) -> int:
@@ -275,6 +285,8 @@ def cmd_cohorts(args: argparse.Namespace) -> int:
 
 
 def cmd_migration(args: argparse.Namespace) -> int:
+    from lgs_core.migration import match_state, migration
+
     window = window_from_args(args)
     from_date = _required_date(args.from_date, "--from-date")
     to_date = _required_date(args.to_date, "--to-date")
@@ -308,6 +320,8 @@ def cmd_migration(args: argparse.Namespace) -> int:
 
 
 def cmd_clv(args: argparse.Namespace) -> int:
+    from lgs_core.clv import DEFAULT_HORIZONS, calibrate, customer_value, save_calibration_png
+
     window = window_from_args(args)
     horizons = tuple(args.horizon_days or DEFAULT_HORIZONS)
     if args.plot and not args.calibrate:
@@ -350,6 +364,8 @@ def cmd_clv(args: argparse.Namespace) -> int:
 
 
 def cmd_affinity(args: argparse.Namespace) -> int:
+    from lgs_core.affinity import AffinityOptions, affinity
+
     window = window_from_args(args)
     params = rfm_params_from_args(args)
     options = AffinityOptions(

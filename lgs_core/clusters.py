@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import altair as alt
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
 from lgs_core import export
+from lgs_core import vegalite as vl
 from lgs_core.errors import LgsError
 from lgs_core.window import Window
 
@@ -197,7 +197,7 @@ class Clusters:
             pl.col("revenue").cast(pl.Float64), pl.col("median_spend").cast(pl.Float64)
         )
 
-    def scatter(self, max_points: int = 6_000) -> alt.Chart:
+    def scatter(self, max_points: int = 6_000) -> vl.VegaLite:
         return cluster_scatter(self, max_points)
 
     def to_json(self) -> dict[str, Any]:
@@ -398,11 +398,11 @@ def _profile(customers: pl.DataFrame, centres: Sequence[Any], names: Sequence[st
     )
 
 
-def cluster_scatter(result: Clusters, max_points: int = 6_000) -> alt.Chart:
+def cluster_scatter(result: Clusters, max_points: int = 6_000) -> vl.VegaLite:
     """Customers by recency (days, log scale) and spend (£, log scale), coloured by cluster name."""
     from lgs_core.charts import (
-        SEGMENT_PALETTE,
-    )  # the segments' colours (charts reads views: imported when drawn)
+        SEGMENT_PALETTE,  # the segments' colours (charts reads views: imported when drawn)
+    )
 
     frame = result.customers.filter(pl.col("monetary") > 0)
     if frame.height > max_points:  # an even, seeded sample keeps the chart light
@@ -414,41 +414,38 @@ def cluster_scatter(result: Clusters, max_points: int = 6_000) -> alt.Chart:
         "frequency",
         pl.col("monetary").cast(pl.Float64),
         "name",
-    ).to_dicts()
-    names = list(result.names)
-    colours = alt.Scale(
-        domain=names, range=[SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(len(names))]
     )
-    return (
-        alt.Chart(alt.Data(values=data), title="Customers by recency and spend, coloured by cluster")
-        .mark_circle(size=18, opacity=0.6)
-        .encode(
-            x=alt.X(
-                "recency_plus_one:Q",
-                title="Days since the last order + 1 (log scale)",
-                scale=alt.Scale(type="log"),
+    names = list(result.names)
+    colours = {
+        "domain": names,
+        "range": [SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(len(names))],
+    }
+    return vl.chart(
+        data,
+        vl.mark("circle", size=18, opacity=0.6),
+        {
+            "x": vl.field(
+                "recency_plus_one:Q", title="Days since the last order + 1 (log scale)", scale={"type": "log"}
             ),
-            y=alt.Y(
-                "monetary:Q",
-                title="Spend (£, log scale)",
-                scale=alt.Scale(type="log"),
-                axis=alt.Axis(format=",.0f"),
+            "y": vl.field(
+                "monetary:Q", title="Spend (£, log scale)", scale={"type": "log"}, axis={"format": ",.0f"}
             ),
-            color=alt.Color(
+            "color": vl.field(
                 "name:N",
                 title="Cluster",
                 scale=colours,
-                legend=alt.Legend(orient="bottom", columns=2, labelLimit=320),
+                legend={"orient": "bottom", "columns": 2, "labelLimit": 320},
             ),
-            tooltip=[
-                alt.Tooltip("customer_id:Q", title="Customer", format="d"),
-                alt.Tooltip("name:N", title="Cluster"),
-                alt.Tooltip("recency_days:Q", title="Days since the last order"),
-                alt.Tooltip("frequency:Q", title="Orders"),
-                alt.Tooltip("monetary:Q", title="Spend (£)", format=",.2f"),
+            "tooltip": [
+                vl.tooltip("customer_id:Q", "Customer", "d"),
+                vl.tooltip("name:N", "Cluster"),
+                vl.tooltip("recency_days:Q", "Days since the last order"),
+                vl.tooltip("frequency:Q", "Orders"),
+                vl.tooltip("monetary:Q", "Spend (£)", ",.2f"),
             ],
-        )
-        .properties(height=380)
+        },
+        title="Customers by recency and spend, coloured by cluster",
+        height=380,
     )
 
 

@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import duckdb
 import numpy as np
 import polars as pl
@@ -33,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, optimize, special
 
 from lgs_core import export, store
+from lgs_core import vegalite as vl
 from lgs_core.analytics import check_preset
 from lgs_core.errors import LgsError
 from lgs_core.sqlfiles import read_sql
@@ -623,7 +623,7 @@ class Calibration:
     def actual_total(self) -> int:
         return int(self.customers["actual"].sum())
 
-    def chart(self) -> alt.LayerChart:
+    def chart(self) -> vl.VegaLite:
         return calibration_chart(self)
 
     def to_json(self) -> dict[str, Any]:
@@ -702,7 +702,7 @@ def calibrate(
     )
 
 
-def calibration_chart(cal: Calibration) -> alt.LayerChart:
+def calibration_chart(cal: Calibration) -> vl.VegaLite:
     """Predicted against actual purchase days in the holdout, mean per customer, by decile of prediction."""
     frame = cal.deciles.unpivot(
         index=["decile", "customers"],
@@ -714,31 +714,36 @@ def calibration_chart(cal: Calibration) -> alt.LayerChart:
             {"predicted_mean": "Predicted (BG/NBD)", "actual_mean": "Actual"}, return_dtype=pl.String
         )
     )
-    colours = alt.Scale(domain=["Predicted (BG/NBD)", "Actual"], range=["#2F6F6B", "#C9A66B"])
-    base = alt.Chart(alt.Data(values=frame.to_dicts())).encode(
-        x=alt.X(
-            "decile:O", title="Decile of predicted purchases (10 = highest)", axis=alt.Axis(labelAngle=0)
-        ),
-        y=alt.Y("purchases:Q", title=f"Purchase days per customer in the {cal.holdout_days} held-out days"),
-        color=alt.Color("series:N", title=None, scale=colours, legend=alt.Legend(orient="top-left")),
-        tooltip=[
-            alt.Tooltip("decile:O", title="Decile"),
-            alt.Tooltip("series:N", title="Series"),
-            alt.Tooltip("purchases:Q", title="Purchase days per customer", format=",.2f"),
-            alt.Tooltip("customers:Q", title="Customers in the decile", format=",d"),
-        ],
+    colours = {"domain": ["Predicted (BG/NBD)", "Actual"], "range": ["#2F6F6B", "#C9A66B"]}
+    lines = vl.layer(
+        vl.mark("line", point={"size": 60}, strokeWidth=2.5),
+        {
+            "x": vl.field(
+                "decile:O", title="Decile of predicted purchases (10 = highest)", axis={"labelAngle": 0}
+            ),
+            "y": vl.field(
+                "purchases:Q", title=f"Purchase days per customer in the {cal.holdout_days} held-out days"
+            ),
+            "color": vl.field("series:N", title=None, scale=colours, legend={"orient": "top-left"}),
+            "tooltip": [
+                vl.tooltip("decile:O", "Decile"),
+                vl.tooltip("series:N", "Series"),
+                vl.tooltip("purchases:Q", "Purchase days per customer", ",.2f"),
+                vl.tooltip("customers:Q", "Customers in the decile", ",d"),
+            ],
+        },
     )
-    lines = base.mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=2.5)
-    return alt.LayerChart(
-        layer=[lines],
-        title=alt.TitleParams(
-            "Predicted vs actual purchases in the held-out months",
-            subtitle=(
+    return vl.layered(
+        [lines],
+        data=frame,
+        title={
+            "text": "Predicted vs actual purchases in the held-out months",
+            "subtitle": (
                 f"fitted on purchases to {cal.calibration_end - timedelta(days=1):%d %b %Y}; held out "
                 f"{cal.calibration_end:%d %b %Y} – {cal.holdout_end:%d %b %Y}; {cal.customers.height:,} customers; "
                 f"total predicted {cal.predicted_total:,.0f}, actual {cal.actual_total:,}"
             ),
-        ),
+        },
         height=320,
         width=560,
     )

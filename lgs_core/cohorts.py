@@ -7,7 +7,7 @@ customer who first bought before the window's start belongs to no cohort of the 
 a window starting in 2011 does not make 2010's customers look new.
 
 ``cohort_retention(con, window, preset)`` returns a ``CohortRetention``: the triangle as a long frame, the
-cohorts, the customers behind them, and ``heatmap()`` (an Altair chart). Reconciles: Σ cohort sizes +
+cohorts, the customers behind them, and ``heatmap()`` (a Vega-Lite spec). Reconciles: Σ cohort sizes +
 earlier customers = customers with a purchase in the window (RFM's ``customers``).
 """
 
@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-import altair as alt
 import duckdb
 import polars as pl
 
 from lgs_core import export, store
+from lgs_core import vegalite as vl
 from lgs_core.analytics import check_preset
 from lgs_core.sqlfiles import read_sql
+from lgs_core.vegalite import VegaLite
 from lgs_core.window import Window, bind
 
 Measure = Literal["active_share", "active_customers", "revenue"]
@@ -166,7 +167,7 @@ class CohortRetention:
         )
         return rows.sort("customer_id")
 
-    def heatmap(self, measure: Measure = "active_share") -> alt.LayerChart:
+    def heatmap(self, measure: Measure = "active_share") -> VegaLite:
         return retention_heatmap(self, measure)
 
     def manifest(
@@ -225,7 +226,7 @@ _MEASURE_TITLES: dict[str, tuple[str, str]] = {
 }
 
 
-def retention_heatmap(result: CohortRetention, measure: Measure = "active_share") -> alt.LayerChart:
+def retention_heatmap(result: CohortRetention, measure: Measure = "active_share") -> VegaLite:
     """The triangle as a heat map: a row per cohort (first-purchase month), a column per month since;
     colour = ``measure``; each cell's tooltip gives the month, the cohort, its count, share and revenue."""
     title, fmt = _MEASURE_TITLES[measure]
@@ -236,45 +237,53 @@ def retention_heatmap(result: CohortRetention, measure: Measure = "active_share"
     )
     cohorts = sorted(set(frame["cohort"].to_list()))
     rows = max(len(cohorts), 1)
-    base = alt.Chart(alt.Data(values=frame.drop("cohort_month", "activity_month").to_dicts())).encode(
-        x=alt.X(
+    base = {
+        "x": vl.field(
             "months_since:O",
             title="Months since the first purchase (0 = the cohort's month)",
-            axis=alt.Axis(labelAngle=0),
+            axis={"labelAngle": 0},
         ),
-        y=alt.Y("cohort:O", title="Cohort (month of first purchase)", sort=cohorts),
-        tooltip=[
-            alt.Tooltip("cohort:N", title="Cohort"),
-            alt.Tooltip("month:N", title="Month"),
-            alt.Tooltip("months_since:Q", title="Months since first purchase"),
-            alt.Tooltip("cohort_customers:Q", title="Customers in the cohort", format=",d"),
-            alt.Tooltip("active_customers:Q", title="Customers buying in the month", format=",d"),
-            alt.Tooltip("active_share:Q", title="Share of the cohort buying", format=".1%"),
-            alt.Tooltip("revenue:Q", title="Revenue of the cohort in the month (£)", format=",.2f"),
-            alt.Tooltip("whole_month:N", title="Whole month in the date range"),
+        "y": vl.field("cohort:O", title="Cohort (month of first purchase)", sort=cohorts),
+        "tooltip": [
+            vl.tooltip("cohort:N", "Cohort"),
+            vl.tooltip("month:N", "Month"),
+            vl.tooltip("months_since:Q", "Months since first purchase"),
+            vl.tooltip("cohort_customers:Q", "Customers in the cohort", ",d"),
+            vl.tooltip("active_customers:Q", "Customers buying in the month", ",d"),
+            vl.tooltip("active_share:Q", "Share of the cohort buying", ".1%"),
+            vl.tooltip("revenue:Q", "Revenue of the cohort in the month (£)", ",.2f"),
+            vl.tooltip("whole_month:N", "Whole month in the date range"),
         ],
-    )
+    }
     # Month 0 is 100% by definition: scale the colour on the later months, or month 0 washes out the rest.
     later = frame.filter(pl.col("months_since") > 0)[measure]
     top = float(later.max()) if later.len() and later.max() is not None else 1.0  # type: ignore[arg-type]
-    cells = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color(
-            f"{measure}:Q",
-            title=title,
-            scale=alt.Scale(scheme="tealblues", domain=[0, max(top, 1e-9)], clamp=True),
-            legend=alt.Legend(format=fmt),
-        ),
-        opacity=alt.condition(alt.datum.whole_month, alt.value(1.0), alt.value(0.45)),
+    cells = vl.layer(
+        vl.mark("rect", stroke="white", strokeWidth=0.5),
+        {
+            **base,
+            "color": vl.field(
+                f"{measure}:Q",
+                title=title,
+                scale={"scheme": "tealblues", "domain": [0, max(top, 1e-9)], "clamp": True},
+                legend={"format": fmt},
+            ),
+            "opacity": vl.condition("datum.whole_month", 1.0, 0.45),
+        },
     )
-    layers: list[Any] = [cells]
+    layers: list[dict[str, Any]] = [cells]
     if rows <= 30:  # numbers in the cells while they stay legible
         text_fmt = ".0%" if measure == "active_share" else (",d" if measure == "active_customers" else ",.0f")
-        ink = alt.condition(f"datum.{measure} > {top / 2}", alt.value("white"), alt.value("#1F2A30"))
+        ink = vl.condition(f"datum.{measure} > {top / 2}", "white", "#1F2A30")
         layers.append(
-            base.mark_text(fontSize=9).encode(text=alt.Text(f"{measure}:Q", format=text_fmt), color=ink)
+            vl.layer(
+                vl.mark("text", fontSize=9),
+                {**base, "text": vl.field(f"{measure}:Q", format=text_fmt), "color": ink},
+            )
         )
-    return alt.LayerChart(
-        layer=layers,
+    return vl.layered(
+        layers,
+        data=frame.drop("cohort_month", "activity_month"),
         title=f"Cohort retention: {title.lower()}",
         height=max(220, 22 * rows),
     )

@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import altair as alt
 import duckdb
 import polars as pl
 
 from lgs_core import export, store
+from lgs_core import vegalite as vl
 from lgs_core.charts import SEGMENT_PALETTE
 from lgs_core.errors import LgsError
 from lgs_core.rfm import RfmParams, RfmResult, rfm
@@ -158,7 +158,7 @@ class Migration:
             (pl.col("from_state") == from_state) & (pl.col("to_state") == to_state)
         ).sort("customer_id")
 
-    def flow_chart(self, min_customers: int = 1) -> alt.LayerChart:
+    def flow_chart(self, min_customers: int = 1) -> vl.VegaLite:
         return flow_chart(self, min_customers)
 
     def state_colours(self) -> dict[str, str]:
@@ -308,7 +308,7 @@ def _smooth(u: float) -> float:
     return u * u * (3 - 2 * u)
 
 
-def flow_chart(result: Migration, min_customers: int = 1) -> alt.LayerChart:
+def flow_chart(result: Migration, min_customers: int = 1) -> vl.VegaLite:
     """A flow (Sankey) chart: the first date's states on the left, the second's on the right, a band per
     cell whose thickness is its customers. Cells with fewer than ``min_customers`` are left out of the bands
     (the nodes keep every customer)."""
@@ -375,59 +375,92 @@ def flow_chart(result: Migration, min_customers: int = 1) -> alt.LayerChart:
         for name, (top, height, n) in nodes.items()
     ]
     palette = result.state_colours()
-    colour = alt.Scale(domain=list(palette), range=list(palette.values()))
-    x_scale = alt.Scale(domain=[-0.45, 1.45])
-    y_scale = alt.Scale(domain=[0, 1], reverse=True)
-    bands = (
-        alt.Chart(alt.Data(values=band_points))
-        .mark_area(opacity=0.45, interpolate="linear")
-        .encode(
-            x=alt.X("x:Q", scale=x_scale, axis=None),
-            y=alt.Y("y:Q", scale=y_scale, axis=None),
-            y2="y2:Q",
-            detail="band:N",
-            color=alt.Color("from_state:N", scale=colour, legend=None),
-            tooltip=[
-                alt.Tooltip("from_state:N", title=f"At {result.from_date:%d %b %Y}"),
-                alt.Tooltip("to_state:N", title=f"At {result.to_date:%d %b %Y}"),
-                alt.Tooltip("customers:Q", title="Customers", format=",d"),
-                alt.Tooltip("share_of_from:Q", title="Share of the left state's customers", format=".1%"),
+    colour = {"domain": list(palette), "range": list(palette.values())}
+    x_scale = {"domain": [-0.45, 1.45]}
+    y_scale = {"domain": [0, 1], "reverse": True}
+    bands = vl.layer(
+        vl.mark("area", opacity=0.45, interpolate="linear"),
+        {
+            "x": vl.field("x:Q", scale=x_scale, axis=None),
+            "y": vl.field("y:Q", scale=y_scale, axis=None),
+            "y2": vl.field("y2"),
+            "detail": vl.field("band:N"),
+            "color": vl.field("from_state:N", scale=colour, legend=None),
+            "tooltip": [
+                vl.tooltip("from_state:N", f"At {result.from_date:%d %b %Y}"),
+                vl.tooltip("to_state:N", f"At {result.to_date:%d %b %Y}"),
+                vl.tooltip("customers:Q", "Customers", ",d"),
+                vl.tooltip("share_of_from:Q", "Share of the left state's customers", ".1%"),
+            ],
+        },
+        dataset="bands",
+    )
+    nodes = vl.layer(
+        vl.mark("rect"),
+        {
+            "x": vl.field("x:Q", scale=x_scale, axis=None),
+            "x2": vl.field("x2"),
+            "y": vl.field("y:Q", scale=y_scale, axis=None),
+            "y2": vl.field("y2"),
+            "color": vl.field("state:N", scale=colour, legend=None),
+            "tooltip": [
+                vl.tooltip("state:N", "State"),
+                vl.tooltip("side:N", "Side (from = first date)"),
+                vl.tooltip("customers:Q", "Customers", ",d"),
+            ],
+        },
+        dataset="nodes",
+    )
+
+    def labels(side: str, align: str) -> dict[str, Any]:
+        return vl.layer(
+            vl.mark("text", align=align, fontSize=11),
+            {
+                "x": vl.field("label_x:Q", scale=x_scale, axis=None),
+                "y": vl.field("mid:Q", scale=y_scale),
+                "text": vl.field("label:N"),
+            },
+            dataset="nodes",
+            transform=[
+                {"calculate": "(datum.y + datum.y2) / 2", "as": "mid"},
+                {"filter": f"(datum.side === '{side}')"},
             ],
         )
-    )
-    node_base = alt.Chart(alt.Data(values=node_rows))
-    nodes = node_base.mark_rect().encode(
-        x=alt.X("x:Q", scale=x_scale, axis=None),
-        x2="x2:Q",
-        y=alt.Y("y:Q", scale=y_scale, axis=None),
-        y2="y2:Q",
-        color=alt.Color("state:N", scale=colour, legend=None),
-        tooltip=[
-            alt.Tooltip("state:N", title="State"),
-            alt.Tooltip("side:N", title="Side (from = first date)"),
-            alt.Tooltip("customers:Q", title="Customers", format=",d"),
-        ],
-    )
-    mid = node_base.transform_calculate(mid="(datum.y + datum.y2) / 2")
-    labels_left = (
-        mid.transform_filter(alt.datum.side == "from")
-        .mark_text(align="right", fontSize=11)
-        .encode(
-            x=alt.X("label_x:Q", scale=x_scale, axis=None), y=alt.Y("mid:Q", scale=y_scale), text="label:N"
-        )
-    )
-    labels_right = (
-        mid.transform_filter(alt.datum.side == "to")
-        .mark_text(align="left", fontSize=11)
-        .encode(
-            x=alt.X("label_x:Q", scale=x_scale, axis=None), y=alt.Y("mid:Q", scale=y_scale), text="label:N"
-        )
-    )
-    return alt.LayerChart(
-        layer=[bands, nodes, labels_left, labels_right],
+
+    frames = {
+        "bands": pl.DataFrame(band_points, schema=_BAND_SCHEMA),
+        "nodes": pl.DataFrame(node_rows, schema=_NODE_SCHEMA),
+    }
+    return vl.layered(
+        [bands, nodes, labels("from", "right"), labels("to", "left")],
+        datasets=frames,
         title=f"Customers from {result.from_date:%d %b %Y} (left) to {result.to_date:%d %b %Y} (right)",
         height=max(420, 34 * max(len(left), len(right))),
-    ).configure_view(strokeWidth=0)
+        config={"view": {"strokeWidth": 0}},
+    )
+
+
+_BAND_SCHEMA = {
+    "band": pl.String,
+    "from_state": pl.String,
+    "to_state": pl.String,
+    "customers": pl.Int64,
+    "share_of_from": pl.Float64,
+    "x": pl.Float64,
+    "y": pl.Float64,
+    "y2": pl.Float64,
+}
+_NODE_SCHEMA = {
+    "state": pl.String,
+    "side": pl.String,
+    "x": pl.Float64,
+    "x2": pl.Float64,
+    "y": pl.Float64,
+    "y2": pl.Float64,
+    "customers": pl.Int64,
+    "label_x": pl.Float64,
+    "label": pl.String,
+}
 
 
 def _gap_total(nodes: dict[str, tuple[float, float, int]]) -> float:

@@ -20,11 +20,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import altair as alt
 import duckdb
 import polars as pl
 
 from lgs_core import analytics, store
+from lgs_core import vegalite as vl
 from lgs_core.anomaly import (
     DETECTED,
     METRICS,
@@ -685,80 +685,112 @@ def chart_rows(assessments: Sequence[Assessment]) -> list[dict[str, Any]]:
 
 def weekly_chart(
     report: WeeklyReport, metric: str = "new_customers", *, width: int | Literal["container"] = 640
-) -> alt.TopLevelMixin:
+) -> vl.VegaLite:
     """The metric per week with its expected band (values inside it never flag) and the median of the
     trailing weeks; spikes, dips and watches stand out as large coloured points; a rule marks the report week.
     """
     info = METRICS[metric]
-    data = alt.Data(values=chart_rows(report.history[metric]))
     unit = " (£)" if info.money else ""
-    x = alt.X("week_start:T", title="Week (Monday)", axis=alt.Axis(format="%d %b %y", labelAngle=-40))
+    x = vl.field("week_start:T", title="Week (Monday)", axis={"format": "%d %b %y", "labelAngle": -40})
     y_title = f"{info.label}{unit}"
     # d3's formats know "$" only: pounds are a prefix on the label
-    y_axis = alt.Axis(format=",.0f", labelExpr="'£' + datum.label" if info.money else "datum.label")
-    base = alt.Chart(data).encode(x=x)
-    band = base.mark_area(opacity=0.35, color="#D9DEE2").encode(
-        y=alt.Y("low:Q", title=y_title, axis=y_axis), y2="high:Q"
+    y_axis = {"format": ",.0f", "labelExpr": "'£' + datum.label" if info.money else "datum.label"}
+    weeks = "weeks"
+    band = vl.layer(
+        vl.mark("area", opacity=0.35, color="#D9DEE2"),
+        {"x": x, "y": vl.field("low:Q", title=y_title, axis=y_axis), "y2": vl.field("high")},
+        dataset=weeks,
     )
-    median = base.mark_line(color=_GREY, strokeDash=[4, 3], strokeWidth=1).encode(y="median:Q")
-    line = base.mark_line(color=_TEAL, strokeWidth=2).encode(y=alt.Y("value:Q", title=y_title, axis=y_axis))
+    median = vl.layer(
+        vl.mark("line", color=_GREY, strokeDash=[4, 3], strokeWidth=1),
+        {"x": x, "y": vl.field("median:Q")},
+        dataset=weeks,
+    )
+    line = vl.layer(
+        vl.mark("line", color=_TEAL, strokeWidth=2),
+        {"x": x, "y": vl.field("value:Q", title=y_title, axis=y_axis)},
+        dataset=weeks,
+    )
     fmt = ",.0f"
     labels = "{" + ", ".join(f"'{k}': '{v}'" for k, v in STATUS_WORDS.items()) + "}[datum.label]"
-    points = base.mark_point(filled=True, opacity=1).encode(
-        y="value:Q",
-        color=alt.Color(
-            "status:N",
-            title="Week",
-            scale=alt.Scale(domain=list(_STATUS_COLOURS), range=list(_STATUS_COLOURS.values())),
-            legend=alt.Legend(orient="bottom", labelExpr=labels, columns=6),
-        ),
-        size=alt.condition("datum.flagged || datum.status == 'watch'", alt.value(160), alt.value(24)),
-        shape=alt.condition("datum.flagged", alt.value("diamond"), alt.value("circle")),
-        tooltip=[
-            alt.Tooltip("iso_week:N", title="ISO week"),
-            alt.Tooltip("value:Q", title=info.label, format=fmt),
-            alt.Tooltip("low:Q", title="expected from", format=fmt),
-            alt.Tooltip("high:Q", title="expected to", format=fmt),
-            alt.Tooltip("status_words:N", title="status"),
-        ],
+    points = vl.layer(
+        vl.mark("point", filled=True, opacity=1),
+        {
+            "x": x,
+            "y": vl.field("value:Q"),
+            "color": vl.field(
+                "status:N",
+                title="Week",
+                scale={"domain": list(_STATUS_COLOURS), "range": list(_STATUS_COLOURS.values())},
+                legend={"orient": "bottom", "labelExpr": labels, "columns": 6},
+            ),
+            "size": vl.condition("datum.flagged || datum.status == 'watch'", 160, 24),
+            "shape": vl.condition("datum.flagged", "diamond", "circle"),
+            "tooltip": [
+                vl.tooltip("iso_week:N", "ISO week"),
+                vl.tooltip("value:Q", info.label, fmt),
+                vl.tooltip("low:Q", "expected from", fmt),
+                vl.tooltip("high:Q", "expected to", fmt),
+                vl.tooltip("status_words:N", "status"),
+            ],
+        },
+        dataset=weeks,
     )
-    rule = (
-        alt.Chart(alt.Data(values=[{"week_start": report.week_start.isoformat()}]))
-        .mark_rule(color=_GREY, strokeWidth=1)
-        .encode(x="week_start:T")
+    rule = vl.layer(
+        vl.mark("rule", color=_GREY, strokeWidth=1), {"x": vl.field("week_start:T")}, dataset="report_week"
     )
-    chart = alt.layer(band, median, line, points, rule).properties(
-        width=width,
-        height=240,
-        title=alt.Title(
-            f"{info.label} per week",
-            subtitle=f"grey band: the expected range from the {report.settings.trailing_weeks} weeks before; "
-            "dashed: their middle value",
-        ),
-    )
+    frames = {
+        weeks: pl.DataFrame(chart_rows(report.history[metric]), schema=_CHART_SCHEMA),
+        "report_week": pl.DataFrame({"week_start": [report.week_start.isoformat()]}),
+    }
+    props: dict[str, Any] = {}
     if width == "container":
         # The page's chart (weekly report chart only): Streamlit sizes a chart without its own autosize as
         # "fit", the height then holding the title, the axes and the legend too, which left the plot 0 px
         # high (a flat line, no band) and cut the legend. fit-x: the width follows the page, the height is
         # the plot's. (The HTML and email render at a fixed width, as before.)
-        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    return chart
+        props["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return vl.layered(
+        [band, median, line, points, rule],
+        datasets=frames,
+        height=240,
+        title={
+            "text": f"{info.label} per week",
+            "subtitle": f"grey band: the expected range from the {report.settings.trailing_weeks} weeks before; "
+            "dashed: their middle value",
+        },
+        width=width,
+        **props,
+    )
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> str:
+_CHART_SCHEMA = {
+    "week_start": pl.String,
+    "iso_week": pl.String,
+    "value": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "median": pl.Float64,
+    "status": pl.String,
+    "flagged": pl.Boolean,
+    "explanation": pl.String,
+    "status_words": pl.String,
+}
+
+
+def chart_svg(chart: vl.VegaLite) -> str:
     """The chart as an SVG document, rendered offline by vl-convert (no browser, nothing fetched)."""
     import vl_convert
 
-    # validate=False: the spec is built here and a test validates it; Altair's check costs ~0.1 s a chart.
-    svg: str = vl_convert.vegalite_to_svg(chart.to_dict(validate=False))
+    svg: str = vl_convert.vegalite_to_svg(chart.to_dict())
     return svg
 
 
-def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
+def chart_png(chart: vl.VegaLite, scale: float = 2) -> bytes:
     """The chart as PNG (for email: most mail clients do not show inline SVG)."""
     import vl_convert
 
-    png: bytes = vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=scale)
+    png: bytes = vl_convert.vegalite_to_png(chart.to_dict(), scale=scale)
     return png
 
 

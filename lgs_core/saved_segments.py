@@ -28,11 +28,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
-import altair as alt
 import duckdb
 import polars as pl
 
 from lgs_core import export, store
+from lgs_core import vegalite as vl
 from lgs_core.analytics import check_preset
 from lgs_core.errors import LgsError
 from lgs_core.migration import Migration, default_reference_dates, reference_windows
@@ -795,10 +795,10 @@ class SegmentHistory:
     def table(self) -> pl.DataFrame:
         return self.months.with_columns(pl.col("revenue").cast(pl.Float64))
 
-    def customers_chart(self) -> alt.Chart:
+    def customers_chart(self) -> vl.VegaLite:
         return _history_chart(self.months, "customers", "Customers in the segment at the month's end", ",d")
 
-    def revenue_chart(self) -> alt.Chart:
+    def revenue_chart(self) -> vl.VegaLite:
         return _history_chart(
             self.months, "revenue", "Revenue of the segment's customers in the month (£)", ",.0f"
         )
@@ -829,35 +829,36 @@ def history(
     return SegmentHistory(name, rule, resolved, chosen, frame)
 
 
-def _history_chart(months: pl.DataFrame, column: str, title: str, number: str) -> alt.Chart:
+def _history_chart(months: pl.DataFrame, column: str, title: str, number: str) -> vl.VegaLite:
     from lgs_core.charts import TEAL  # the theme's colour (charts reads views: imported when drawn)
 
-    data = months.select(
-        pl.col("month").dt.strftime("%Y-%m-%d"),
-        pl.col(column).cast(pl.Float64),
-        "whole_month",
-    ).to_dicts()
-    mark = alt.Chart(alt.Data(values=data), title=title)
-    chart = mark.mark_bar(color=TEAL) if column == "revenue" else mark.mark_line(point=True, color=TEAL)
-    return chart.encode(
-        x=alt.X(
-            "month:T",
-            title="Month",
-            timeUnit="yearmonth",
-            axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True),
-        ),
-        y=alt.Y(
-            f"{column}:Q",
-            title="Revenue (£)" if column == "revenue" else "Customers",
-            axis=alt.Axis(format=number),
-        ),
-        opacity=alt.condition(alt.datum.whole_month, alt.value(1.0), alt.value(0.4)),
-        tooltip=[
-            alt.Tooltip("month:T", title="Month", timeUnit="yearmonth", format="%B %Y"),
-            alt.Tooltip(f"{column}:Q", title=title, format=number if column != "revenue" else ",.2f"),
-            alt.Tooltip("whole_month:N", title="Whole month in the date range"),
-        ],
-    ).properties(height=260)
+    data = months.select("month", pl.col(column).cast(pl.Float64), "whole_month")
+    kind = vl.mark("bar", color=TEAL) if column == "revenue" else vl.mark("line", point=True, color=TEAL)
+    return vl.chart(
+        data,
+        kind,
+        {
+            "x": vl.field(
+                "month:T",
+                title="Month",
+                timeUnit="yearmonth",
+                axis={"format": "%b %Y", "labelAngle": 0, "labelOverlap": True},
+            ),
+            "y": vl.field(
+                f"{column}:Q",
+                title="Revenue (£)" if column == "revenue" else "Customers",
+                axis={"format": number},
+            ),
+            "opacity": vl.condition("datum.whole_month", 1.0, 0.4),
+            "tooltip": [
+                vl.tooltip("month:T", "Month", "%B %Y", timeUnit="yearmonth"),
+                vl.tooltip(f"{column}:Q", title, number if column != "revenue" else ",.2f"),
+                vl.tooltip("whole_month:N", "Whole month in the date range"),
+            ],
+        },
+        title=title,
+        height=260,
+    )
 
 
 # --- who moved in and out: the segment at two dates ------------------------------------------------------------

@@ -17,25 +17,25 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-import altair  # noqa: F401
 import duckdb
 import pandas  # noqa: F401
 import polars as pl
 import streamlit as st
 
-from lgs_core import store, views
+from lgs_core import background, first_run, store, views
 from lgs_core.access import Principal
 from lgs_core.analytics import PRESETS, definition
 from lgs_core.display import literal
 from lgs_core.errors import LgsError
 from lgs_core.filters import Filters, Query, filters_to_query, read_filters
+from lgs_core.first_run import demo_rows
 from lgs_core.rfm import RfmParams
 from lgs_core.window import Window
 
-# altair and pandas are imported above, with this module (once, under the import lock, before any page
-# runs): altair finds pandas through sys.modules, and with 20 sessions starting at once one session's chart
-# met pandas half-imported by another session's thread ("AttributeError: partially initialized module
-# 'pandas' has no attribute 'Timestamp'"; tests/test_concurrency.py found it).
+# pandas is imported above, with this module (once, under the import lock, before any page runs): with 20
+# sessions starting at once, one session's chart met pandas half-imported by another session's thread
+# ("AttributeError: partially initialized module 'pandas' has no attribute 'Timestamp'";
+# tests/test_concurrency.py found it).
 T = TypeVar("T")
 _log = logging.getLogger("lgs_explorer")
 
@@ -58,13 +58,6 @@ _KEY_NOTICES = "_lgs_notice_box"
 SIDEBAR_PARAMS = ("start", "end", "country", "products", "preset")
 DEFAULT_PRESET = "standard"
 PAGE_CONFIG: dict[str, Any] = {"page_title": "LGS Explorer", "page_icon": "🎁", "layout": "wide"}
-# The size of the real data set: what a new user explores until real data is loaded.
-DEMO_ROWS = 1_000_000
-
-
-def demo_rows() -> int:
-    """How many demo lines a first start generates: DEMO_ROWS, or env LGS_DEMO_ROWS (a small machine, a test)."""
-    return int(os.environ.get("LGS_DEMO_ROWS") or DEMO_ROWS)
 
 
 # One first-run demo generation or start-up sync per server process, whatever the number of sessions.
@@ -113,17 +106,27 @@ def ensure_data() -> None:
     info = store_info() if db_path().exists() else None
     if info is not None and info.lines > 0:
         return
-    with _first_run_lock:
-        info = store_info() if db_path().exists() else None
-        if info is not None and info.lines > 0:
-            return
-        from lgs_core.demo import load_demo
+    job = start_demo_data()
+    if job is None:
+        return
+    # Usually started by the server as it started (server_lifespan); a visitor who arrives before it is
+    # done watches its progress, and every session waits for the same job.
+    rows = demo_rows()
+    bar = st.progress(
+        job.fraction, text=f"First start: generating demo data ({rows:,} lines, a few seconds)…"
+    )
+    while not job.wait(0.2):
+        if job.message:
+            bar.progress(job.fraction, text=job.message)
+    bar.empty()
+    job.result()  # a failed generation raises its one-line LgsError here (e.g. an unwritable location)
+    clear_caches()
 
-        rows = demo_rows()
-        bar = st.progress(0.0, text=f"First start: generating demo data ({rows:,} lines, a few seconds)…")
-        load_demo(db_path(), rows=rows, seed=42, progress=progress_to(bar))
-        bar.empty()
-        clear_caches()
+
+def start_demo_data() -> background.Job[Any] | None:
+    """The first-run demo generation of this process's store (lgs_core.first_run): the one running, else
+    started now when the store holds no lines; None when it holds data."""
+    return first_run.start_demo_data(db_path())
 
 
 # --- the store ------------------------------------------------------------------------------------------

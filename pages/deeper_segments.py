@@ -2,6 +2,8 @@
 
 Layout only: every figure comes from lgs_core.cohorts / migration / clv / affinity (tested there); each tab runs
 only when it is open, and each computation is cached on the store's path, its data key and the parameters.
+The slow ones (cohort retention, the lifetime-value fits, affinity) run beside the page (lgs_core.background): the page draws at
+once, saying what is being computed, and draws the result when it is there (issue #14).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
-from lgs_core import affinity, clv, cohorts, export, migration, store, views
+from lgs_core import affinity, background, clv, cohorts, export, migration, store, views
 from lgs_core.display import literal
+from lgs_core.errors import LgsError
 from lgs_core.filters import read_choice, read_day, read_flag, read_number
 from lgs_core.rfm import RfmParams
 from lgs_core.views import count_text, money_text
@@ -24,6 +27,8 @@ from pages import _common
 
 T = TypeVar("T")
 _SPINNER = "Computing…"
+# A slow computation that finishes within this is drawn at once; a longer one draws "computing…" first.
+_GRACE_SECONDS = 0.1
 
 
 def _with_store(path: str, work: Callable[[Any], T]) -> T:
@@ -34,7 +39,7 @@ def _with_store(path: str, work: Callable[[Any], T]) -> T:
         con.close()
 
 
-@st.cache_data(show_spinner=_SPINNER, max_entries=16)
+# Computed beside the page too: 0.66 s at 10M lines (docs/benchmarks.md), the whole store's first purchases.
 def _cohorts(path: str, key: str, window: Window, preset: str) -> cohorts.CohortRetention:
     return _with_store(path, lambda con: cohorts.cohort_retention(con, window, preset))
 
@@ -53,17 +58,15 @@ def _migration(
     )
 
 
-@st.cache_data(show_spinner="Predicting each customer's spend…", max_entries=16)
+# Computed beside the page (``_beside``), which keeps their results: no st.cache_data here.
 def _customer_value(path: str, key: str, window: Window, preset: str) -> clv.CustomerValue:
     return _with_store(path, lambda con: clv.customer_value(con, window, preset=preset))
 
 
-@st.cache_data(show_spinner="Holding out the last months and refitting…", max_entries=16)
 def _calibration(path: str, key: str, window: Window, preset: str, months: int) -> clv.Calibration:
     return _with_store(path, lambda con: clv.calibrate(con, window, holdout_months=months, preset=preset))
 
 
-@st.cache_data(show_spinner=_SPINNER, max_entries=32)
 def _affinity(
     path: str, key: str, window: Window, segment: str, params: RfmParams, options: affinity.AffinityOptions
 ) -> affinity.Affinity:
@@ -77,6 +80,44 @@ def _compute(fn: Callable[..., T], *args: Any) -> T | None:
     except Exception as exc:  # an LgsError, or a damaged block met by a query (else raised again)
         _common.show_failure(exc)
         return None
+
+
+def _beside(doing: str, fn: Callable[..., T], *args: Any) -> T | None:
+    """``fn(path, key, *args)`` on a worker thread, so a slow fit never holds the page (the sidebar and the
+    other tabs answer at once, and a new filter does not wait for the old fit): the result when it is done
+    (at once when computed before, by any session), else None after drawing what is being computed, redrawn
+    until it is there. An LgsError is shown as its one line (None)."""
+    job_key, job = _start(fn, *args)
+    if not job.wait(_GRACE_SECONDS):
+        _pending(job_key, doing)
+        return None
+    try:
+        return job.result()
+    except LgsError as exc:
+        _common.show_error(exc)
+        return None
+
+
+def _start(fn: Callable[..., T], *args: Any) -> tuple[tuple[Any, ...], background.Job[T]]:
+    """Start ``fn(path, key, *args)`` beside the page (or find it running or done): its key and its job."""
+    path, key = str(_common.db_path()), _common.data_key()
+    job_key = (fn.__name__, path, key, *args)
+    return job_key, background.start(job_key, lambda _job: fn(path, key, *args))
+
+
+@st.fragment(run_every=0.25)
+def _pending(job_key: tuple[Any, ...], doing: str) -> None:
+    """What is being computed and for how long (redrawn four times a second); once it is done, the page runs
+    again and draws it."""
+    job = background.get(job_key)
+    if job is None or job.done:
+        st.rerun()
+    with st.container(key="lgs_pending"):
+        if job.started_at is None:
+            waited = "waiting for another computation to finish"
+        else:
+            waited = f"{job.seconds:.0f} s" if job.seconds >= 1 else "just started"
+        st.info(f"{doing} ({waited})", icon=":material/hourglass_top:")
 
 
 def _downloads(
@@ -150,7 +191,7 @@ for label, params in TAB_PARAMS.items():  # another tab's controls leave the lin
 # --- cohort retention --------------------------------------------------------------------------------------
 with tab_cohorts:
     if tab_cohorts.open:
-        result = _compute(_cohorts, window, preset)
+        result = _beside("Following each cohort's customers month by month…", _cohorts, window, preset)
         if result is not None and result.is_empty:
             st.info(
                 "No customer's first purchase falls in this date range and these countries.",
@@ -192,7 +233,7 @@ with tab_cohorts:
             _common.remember(
                 "cohort_measure", "measure", None if chosen_measure == "active_share" else chosen_measure
             )
-            st.altair_chart(result.heatmap(chosen_measure), width="stretch")
+            st.vega_lite_chart(result.heatmap(chosen_measure), width="stretch")
             st.caption(
                 "Each row: the customers who first bought in that month; each column: months after it (0: the "
                 "month of the first order). Faded cells: months the date range cuts short."
@@ -327,7 +368,7 @@ with tab_migration:
                     count_text(result.lapsed_customers),
                     help="Customers at the first date who had not bought again by the second.",
                 )
-                st.altair_chart(result.flow_chart(), width="stretch")
+                st.vega_lite_chart(result.flow_chart(), width="stretch")
                 st.caption(
                     "Each band: the customers who moved from a segment at the first date (left) to one at the "
                     "second (right). Hover a band for its share of the left segment."
@@ -411,10 +452,120 @@ with tab_migration:
                 "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in migration.DEFINITIONS.items())
             )
 
+
+@st.fragment
+def _value_table(value: clv.CustomerValue) -> None:
+    """The horizon control and the customer list it orders: a fragment, so a new horizon reruns only this."""
+    st.subheader("Customers by expected spend")
+    horizons = list(value.horizons)
+    _control(
+        "clv_h",
+        "horizon",
+        lambda q: read_choice(q, "horizon", horizons, max(horizons)),
+        max(horizons),
+    )
+    horizon = st.segmented_control(
+        "Horizon", horizons, key="clv_h", required=True, format_func=lambda h: f"Next {h} days"
+    )
+    chosen_h = horizon or max(horizons)
+    _common.remember("clv_h", "horizon", None if chosen_h == max(horizons) else str(chosen_h))
+    table = value.by_spend(chosen_h)
+    names = views.clv_terms(horizons)
+    _downloads(
+        f"lifetime value {value.reference_date:%Y-%m-%d}",
+        table,
+        partial(value.manifest, table, "customer lifetime value"),
+        "clv",
+        names,
+    )
+    spend, purchases = clv.spend_column(chosen_h), clv.expected_column(chosen_h)
+    st.dataframe(
+        _shown(
+            table,
+            [
+                "customer_id",
+                "country",
+                spend,
+                "p_alive",
+                purchases,
+                "total_spend",
+                "purchase_days",
+                "last_purchase",
+                "first_purchase",
+                "mean_repeat_spend",
+                "expected_value",
+            ],
+            names,
+        ),
+        hide_index=True,
+        width="stretch",
+        placeholder="–",
+        column_config={
+            "Customer": st.column_config.NumberColumn(format="%d"),
+            names[spend]: st.column_config.NumberColumn(
+                format="£%,.2f", help="Expected order days × the expected value of one, in pounds."
+            ),
+            "Chance still active": st.column_config.ProgressColumn(
+                min_value=0.0,
+                max_value=1.0,
+                format="percent",
+                help="How likely the customer still buys from the shop (has not drifted away).",
+            ),
+            names[purchases]: st.column_config.NumberColumn(
+                format="%.2f", help="Days with an order expected in the period."
+            ),
+            "Total spend (£)": st.column_config.NumberColumn(format="£%,.2f"),
+            "Days with an order": st.column_config.NumberColumn(
+                help="Several orders on one day count as one."
+            ),
+            "Last order": st.column_config.DateColumn(format="DD/MM/YYYY"),
+            "First order": st.column_config.DateColumn(format="DD/MM/YYYY"),
+            "Average repeat order day (£)": st.column_config.NumberColumn(format="£%,.2f"),
+            "Expected value of an order day (£)": st.column_config.NumberColumn(format="£%,.2f"),
+        },
+    )
+
+
+@st.fragment
+def _calibration_check(window: Window, preset: str) -> None:
+    """The months held out and the refit they need: a fragment, so the slider reruns only this part."""
+    st.subheader("Does the model predict well?")
+    _control("clv_holdout", "holdout", lambda q: read_number(q, "holdout", 1, 12, 6, whole=True), 6)
+    state["clv_holdout"] = int(state["clv_holdout"])
+    months = st.slider(
+        "Months held out",
+        1,
+        12,
+        key="clv_holdout",
+        help="The model is fitted without the last months of the date range, and its predictions for "
+        "them are compared with what customers really did.",
+    )
+    _common.remember("clv_holdout", "holdout", None if months == 6 else str(months))
+    cal = _beside("Holding out the last months and refitting…", _calibration, window, preset, months)
+    if cal is not None:
+        st.vega_lite_chart(cal.chart(), width="stretch")
+        st.caption(
+            "Customers in ten groups by predicted orders (10: the most expected): predicted against "
+            "actual, on months the model did not see."
+        )
+        st.dataframe(
+            views.words(cal.deciles, D),
+            hide_index=True,
+            width="stretch",
+            placeholder="–",
+            column_config={
+                D[c]: st.column_config.NumberColumn(format="%.2f")
+                for c in ("predicted_mean", "actual_mean", "predicted_total")
+            },
+        )
+
+
 # --- customer lifetime value -------------------------------------------------------------------------------
 with tab_value:
     if tab_value.open:
-        value = _compute(_customer_value, window, preset)
+        # The calibration below refits on the same window: start it now, beside the main fit, not after it.
+        _start(_calibration, window, preset, int(st.session_state.get("clv_holdout", 6)))
+        value = _beside("Predicting each customer's future spend…", _customer_value, window, preset)
         if value is not None:
             st.caption(
                 f"What each customer is likely to spend, predicted from {value.reference_date:%d %b %Y}, the day "
@@ -442,103 +593,8 @@ with tab_value:
                     " (Gamma-Gamma assumes none; docs/SEGMENTATION.md)\n"
                     + "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in clv.DEFINITIONS.items())
                 )
-            st.subheader("Customers by expected spend")
-            horizons = list(value.horizons)
-            _control(
-                "clv_h",
-                "horizon",
-                lambda q: read_choice(q, "horizon", horizons, max(horizons)),
-                max(horizons),
-            )
-            horizon = st.segmented_control(
-                "Horizon", horizons, key="clv_h", required=True, format_func=lambda h: f"Next {h} days"
-            )
-            chosen_h = horizon or max(horizons)
-            _common.remember("clv_h", "horizon", None if chosen_h == max(horizons) else str(chosen_h))
-            table = value.by_spend(chosen_h)
-            names = views.clv_terms(horizons)
-            _downloads(
-                f"lifetime value {value.reference_date:%Y-%m-%d}",
-                table,
-                partial(value.manifest, table, "customer lifetime value"),
-                "clv",
-                names,
-            )
-            spend, purchases = clv.spend_column(chosen_h), clv.expected_column(chosen_h)
-            st.dataframe(
-                _shown(
-                    table,
-                    [
-                        "customer_id",
-                        "country",
-                        spend,
-                        "p_alive",
-                        purchases,
-                        "total_spend",
-                        "purchase_days",
-                        "last_purchase",
-                        "first_purchase",
-                        "mean_repeat_spend",
-                        "expected_value",
-                    ],
-                    names,
-                ),
-                hide_index=True,
-                width="stretch",
-                placeholder="–",
-                column_config={
-                    "Customer": st.column_config.NumberColumn(format="%d"),
-                    names[spend]: st.column_config.NumberColumn(
-                        format="£%,.2f", help="Expected order days × the expected value of one, in pounds."
-                    ),
-                    "Chance still active": st.column_config.ProgressColumn(
-                        min_value=0.0,
-                        max_value=1.0,
-                        format="percent",
-                        help="How likely the customer still buys from the shop (has not drifted away).",
-                    ),
-                    names[purchases]: st.column_config.NumberColumn(
-                        format="%.2f", help="Days with an order expected in the period."
-                    ),
-                    "Total spend (£)": st.column_config.NumberColumn(format="£%,.2f"),
-                    "Days with an order": st.column_config.NumberColumn(
-                        help="Several orders on one day count as one."
-                    ),
-                    "Last order": st.column_config.DateColumn(format="DD/MM/YYYY"),
-                    "First order": st.column_config.DateColumn(format="DD/MM/YYYY"),
-                    "Average repeat order day (£)": st.column_config.NumberColumn(format="£%,.2f"),
-                    "Expected value of an order day (£)": st.column_config.NumberColumn(format="£%,.2f"),
-                },
-            )
-            st.subheader("Does the model predict well?")
-            _control("clv_holdout", "holdout", lambda q: read_number(q, "holdout", 1, 12, 6, whole=True), 6)
-            state["clv_holdout"] = int(state["clv_holdout"])
-            months = st.slider(
-                "Months held out",
-                1,
-                12,
-                key="clv_holdout",
-                help="The model is fitted without the last months of the date range, and its predictions for "
-                "them are compared with what customers really did.",
-            )
-            _common.remember("clv_holdout", "holdout", None if months == 6 else str(months))
-            cal = _compute(_calibration, window, preset, months)
-            if cal is not None:
-                st.altair_chart(cal.chart(), width="stretch")
-                st.caption(
-                    "Customers in ten groups by predicted orders (10: the most expected): predicted against "
-                    "actual, on months the model did not see."
-                )
-                st.dataframe(
-                    views.words(cal.deciles, D),
-                    hide_index=True,
-                    width="stretch",
-                    placeholder="–",
-                    column_config={
-                        D[c]: st.column_config.NumberColumn(format="%.2f")
-                        for c in ("predicted_mean", "actual_mean", "predicted_total")
-                    },
-                )
+            _value_table(value)
+            _calibration_check(window, preset)
 
 # --- product affinity --------------------------------------------------------------------------------------
 with tab_affinity:
@@ -573,7 +629,14 @@ with tab_affinity:
         )
         _common.remember("aff_support", "support", None if support == 1.0 else f"{support:g}")
         options = affinity.AffinityOptions(min_support=support / 100)
-        result = _compute(_affinity, window, segment, params, options)
+        result = _beside(
+            f"Counting what {segment} buy, and which products they buy together…",
+            _affinity,
+            window,
+            segment,
+            params,
+            options,
+        )
         if result is not None and result.is_empty:
             st.info(
                 f"No customer is in {literal(segment)} in this date range and these countries.",
@@ -592,7 +655,7 @@ with tab_affinity:
                 f"{result.min_invoices:,} orders",
                 help="How many of the segment's orders must hold both products for a pair to be listed.",
             )
-            st.altair_chart(result.products_chart(), width="stretch")
+            st.vega_lite_chart(result.products_chart(), width="stretch")
             st.caption(
                 "**Reach**: the share of the segment's customers who bought the product. **Lift**: that share "
                 "against all customers' (above 1: the segment favours it)."

@@ -7,7 +7,7 @@ import streamlit as st
 from lgs_core import charts
 from lgs_core.display import literal
 from lgs_core.filters import read_flag
-from lgs_core.views import count_text, money_text, percent_text, plain
+from lgs_core.views import Orders, count_text, money_text, percent_text, plain
 from pages import _common
 
 view = _common.require_view(url_params=("trim",))
@@ -34,25 +34,32 @@ cols[2].metric(
     border=True,
 )
 
-st.subheader("Invoice amounts")
-_common.seed("ord_trim", "trim", lambda q: read_flag(q, "trim", False), False)
-trimmed = st.toggle(
-    "Leave out the largest 15% of invoices",
-    key="ord_trim",
-    help=f"{plain('trimmed_85', view.preset)} (The original analysis' view: invoices up to the 85th "
-    "percentile.)",
-)
-_common.remember("ord_trim", "trim", "1" if trimmed else None)
-chart_col, stats_col = st.columns([2, 1])
-with chart_col:
-    st.altair_chart(charts.amount_histogram(result.histogram(trimmed), trimmed=trimmed), width="stretch")
+
+@st.fragment
+def _amount_charts(result: Orders, view: _common.View) -> None:
+    """The trim toggle and the two charts it changes: a fragment, so toggling reruns only this part."""
+    _common.seed("ord_trim", "trim", lambda q: read_flag(q, "trim", False), False)
+    trimmed = st.toggle(
+        "Leave out the largest 15% of invoices",
+        key="ord_trim",
+        help=f"{plain('trimmed_85', view.preset)} (The original analysis' view: invoices up to the 85th "
+        "percentile.)",
+    )
+    _common.remember("ord_trim", "trim", "1" if trimmed else None)
+    st.vega_lite_chart(charts.amount_histogram(result.histogram(trimmed), trimmed=trimmed), width="stretch")
     st.caption(
         f"**Histogram**: {plain('histogram', view.preset)} Invoices counted: {plain('positive', view.preset)}"
     )
     box = result.box(trimmed)
     if box is not None:
-        st.altair_chart(charts.amount_boxplot(box, trimmed=trimmed), width="stretch")
+        st.vega_lite_chart(charts.amount_boxplot(box, trimmed=trimmed), width="stretch")
         st.caption(f"**Box plot**: {plain('box_plot', view.preset)}")
+
+
+st.subheader("Invoice amounts")
+chart_col, stats_col = st.columns([2, 1])
+with chart_col:
+    _amount_charts(result, view)
 with stats_col:
     st.dataframe(result.statistics(), hide_index=True, placeholder="–", width="stretch")
     st.caption(
@@ -67,10 +74,10 @@ with stats_col:
 st.subheader("Orders per month")
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.orders_per_month(result.monthly), width="stretch")
+    st.vega_lite_chart(charts.orders_per_month(result.monthly), width="stretch")
     st.caption(f"**Placed**: {plain('placed', view.preset)} **Canceled**: {plain('canceled', view.preset)}")
 with right:
-    st.altair_chart(charts.cancellation_rate(result.monthly), width="stretch")
+    st.vega_lite_chart(charts.cancellation_rate(result.monthly), width="stretch")
     st.caption(f"**Cancellation rate**: {plain('cancellation_rate', view.preset)}")
 if not result.monthly["whole_month"].all():
     st.caption("Faded bars: months the date range cuts short, so their figures cover only part of the month.")

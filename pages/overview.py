@@ -27,18 +27,18 @@ st.caption(result.comparison_note)
 
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.monthly_sales(result.monthly), width="stretch")
+    st.vega_lite_chart(charts.monthly_sales(result.monthly), width="stretch")
     st.caption(f"**Sales**: {plain('sales', view.preset)}")
 with right:
-    st.altair_chart(charts.monthly_growth(result.monthly), width="stretch")
+    st.vega_lite_chart(charts.monthly_growth(result.monthly), width="stretch")
     st.caption(f"**Growth**: {plain('growth_pct', view.preset)}")
 
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.monthly_active_customers(result.monthly), width="stretch")
+    st.vega_lite_chart(charts.monthly_active_customers(result.monthly), width="stretch")
     st.caption(f"**Active customers**: {plain('active_customers', view.preset)}")
 with right:
-    st.altair_chart(charts.new_vs_existing(result.monthly), width="stretch")
+    st.vega_lite_chart(charts.new_vs_existing(result.monthly), width="stretch")
     note = (
         " The data's first month counts every customer as new: there is no earlier history."
         if result.starts_with_first_data_month

@@ -248,7 +248,7 @@ shown = st.segmented_control(
 )
 shown = shown or "new_customers"
 _common.remember("rep_chart", "chart", None if shown == "new_customers" else shown)
-st.altair_chart(report.weekly_chart(rep, shown, width="container"), width="stretch")
+st.vega_lite_chart(report.weekly_chart(rep, shown, width="container"), width="stretch")
 st.caption(
     "Grey band: the range a normal week falls in; large points: spikes (red), dips (blue) and weeks to watch "
     "(sand); the vertical line marks the chosen week."

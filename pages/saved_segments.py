@@ -768,7 +768,7 @@ def _build_tab() -> None:
                     help="Not in it at the first date (or not yet a customer).",
                 )
                 n4.metric("Left", count_text(moved.left))
-                st.altair_chart(moved.flow_chart(), width="stretch")
+                st.vega_lite_chart(moved.flow_chart(), width="stretch")
                 st.caption(f"**States**: {saved_segments.DEFINITIONS['migration_states']}")
                 c_from, c_to = st.columns(2)
                 from_state = c_from.selectbox("From", moved.from_states, index=2, key="sseg_mig_cell_from")
@@ -812,11 +812,11 @@ with tab_time:
             )
         elif past is not None:
             left, right = st.columns(2)
-            left.altair_chart(past.customers_chart(), width="stretch")
+            left.vega_lite_chart(past.customers_chart(), width="stretch")
             left.caption(
                 f"**Customers at the month's end**: {saved_segments.DEFINITIONS['history_customers']}"
             )
-            right.altair_chart(past.revenue_chart(), width="stretch")
+            right.vega_lite_chart(past.revenue_chart(), width="stretch")
             right.caption(
                 f"**Revenue**: {saved_segments.DEFINITIONS['history_revenue']} Faded: a month the date range cuts short."
             )
@@ -897,7 +897,7 @@ with tab_clusters:
                     },
                 )
             left, right = st.columns([3, 2])
-            left.altair_chart(found.scatter(), width="stretch")
+            left.vega_lite_chart(found.scatter(), width="stretch")
             with right:
                 st.dataframe(
                     found.silhouettes,

@@ -286,12 +286,12 @@ with c3.container(border=True):
 
 left, right = st.columns(2)
 with left:
-    st.altair_chart(charts.rf_heatmap(result.grid), width="stretch")
+    st.vega_lite_chart(charts.rf_heatmap(result.grid), width="stretch")
     st.caption(f"**Heat map**: {plain('rf_grid', preset)}")
 with right:
-    st.altair_chart(charts.segment_customers(result.summary, result.segment_names), width="stretch")
+    st.vega_lite_chart(charts.segment_customers(result.summary, result.segment_names), width="stretch")
     st.caption(f"**Customers**: {plain('segment_customers', preset)}")
-    st.altair_chart(charts.segment_revenue(result.summary, result.segment_names), width="stretch")
+    st.vega_lite_chart(charts.segment_revenue(result.summary, result.segment_names), width="stretch")
     st.caption(f"**Revenue**: {plain('revenue', preset)}")
 
 st.dataframe(

@@ -167,3 +167,71 @@ def test_add_commands_without_a_common_parent() -> None:
         "standard",
     )
     assert args.func is cli_engine.cmd_rfm
+
+
+# --- a command loads only what it runs (issue #14) ----------------------------------------------------------
+
+HEAVY = ("polars", "duckdb", "numpy", "scipy", "pyarrow", "altair", "xlsxwriter", "psycopg")
+
+
+def _loaded_after(argv: list[str], tmp_path: Path) -> tuple[int, set[str]]:
+    """Run `lgs ARGV` in a fresh interpreter: its exit code and which heavy packages and lgs_core modules it
+    imported."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import contextlib, io, json, sys\n"
+        "from lgs_core import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        code = cli.main({argv!r})\n"
+        "    except SystemExit as exc:\n"
+        "        code = exc.code\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(repo), "LGS_DB": str(tmp_path / "unused.duckdb")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, {m for m in modules if m in HEAVY or m.startswith("lgs_core.")}
+
+
+def test_lgs_help_loads_no_data_library(tmp_path: Path) -> None:
+    """`lgs --help` (0.3 s target): no Polars, DuckDB, SciPy or any analysis module is imported."""
+    code, loaded = _loaded_after(["--help"], tmp_path)
+    assert code == 0
+    assert not loaded & set(HEAVY), loaded
+    assert not {"lgs_core.analytics", "lgs_core.report", "lgs_core.clv", "lgs_core.store"} & loaded
+
+
+def test_lgs_monthly_loads_only_what_it_runs(db: str, tmp_path: Path) -> None:
+    """`lgs monthly` (0.5 s target at 1M lines) needs the store and the analytics; not the lifetime-value
+    model (SciPy), the report, the exports or PostgreSQL."""
+    code, loaded = _loaded_after(["monthly", "--db", db], tmp_path)
+    assert code == 0
+    assert {"polars", "duckdb", "lgs_core.analytics"} <= loaded
+    assert not {"scipy", "xlsxwriter", "psycopg", "altair"} & loaded, loaded
+    assert not {"lgs_core.report", "lgs_core.clv", "lgs_core.export", "lgs_core.postgres"} & loaded, loaded
+
+
+def test_every_command_is_listed_with_its_help_without_being_built(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The lazily listed commands are the ones the full parser has, with the same one-line help."""
+    full = cli.build_parser()
+    lazy = cli.build_parser(["monthly"])
+
+    def listing(parser: argparse.ArgumentParser) -> dict[str, str]:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        return {action.dest: action.help or "" for action in sub._choices_actions}
+
+    assert (
+        listing(lazy) == listing(full) and len(listing(full)) == 18
+    )  # 14 + history, restore, exports, segment
+    with pytest.raises(SystemExit):
+        cli.main(["clv", "--help"])
+    assert "--holdout-months" in capsys.readouterr().out  # the command run is built in full

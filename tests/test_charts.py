@@ -1,6 +1,9 @@
 """lgs_core.charts: every chart is built from a views result, has tooltips, and titles its axes with units.
 
-The app's charts are tested through the spec they build (AppTest does not see rendered charts).
+The app's charts are tested through the spec they build (AppTest does not see rendered charts). Every chart
+the app draws (lgs_core.charts and the deeper-segment and report charts) is validated here against the
+Vega-Lite schema Altair ships: the app does not validate specs at run time (issue #14), so this is where a
+spec Vega-Lite would refuse is caught.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import jsonschema
+import polars as pl
 import pytest
 
-from lgs_core import charts, store, views
+from lgs_core import affinity, charts, clv, cohorts, migration, report, store, vegalite, views
 from lgs_core.demo import load_demo
 from lgs_core.rfm import RfmParams
+from lgs_core.vegalite import VegaLite
 from lgs_core.window import Window
 
 
@@ -27,17 +33,46 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     con = store.connect(path)
     try:
         window = Window(date(2010, 6, 15), date(2011, 12, 9))
+        first, second = migration.default_reference_dates(con, Window())
+        params = RfmParams()
         yield {
             "overview": views.overview(con, window),
             "orders": views.orders(con, window),
             "segments": views.segments(con, window),
             "rfm11": views.segments(con, window, RfmParams(segment_map="rfm11")),
+            "cohorts": cohorts.cohort_retention(con, Window()),
+            "migration": migration.migration(con, Window(), first, second, params),
+            "calibration": clv.calibrate(con, Window(), holdout_months=6),
+            "affinity": affinity.affinity(
+                con,
+                Window(),
+                params.segments.segments[-1],
+                params,
+                affinity.AffinityOptions(min_support=0.01),
+            ),
+            "report": report.build_report(con),
+            **_saved_segment_results(con),
         }
     finally:
         con.close()
 
 
-def _builders() -> dict[str, Callable[[dict[str, Any]], alt.TopLevelMixin]]:
+def _saved_segment_results(con: Any) -> dict[str, Any]:
+    """The Saved segments page's charts: a segment's months, who moved in and out, the behaviour clusters."""
+    from lgs_core import clusters, saved_segments
+    from lgs_core.segment_rules import Condition, all_of
+
+    rule = all_of(Condition.make("recency_days", "le", [180]), Condition.make("orders", "ge", [2]))
+    first, second = saved_segments.default_migration_dates(con, Window())
+    facts = saved_segments.customer_facts(con, Window())
+    return {
+        "segment_history": saved_segments.history(con, Window(), rule),
+        "segment_migration": saved_segments.segment_migration(con, Window(), rule, first, second),
+        "clusters": clusters.cluster_customers(facts.frame, facts.window),
+    }
+
+
+def _builders() -> dict[str, Callable[[dict[str, Any]], VegaLite]]:
     return {
         "monthly_sales": lambda r: charts.monthly_sales(r["overview"].monthly),
         "monthly_growth": lambda r: charts.monthly_growth(r["overview"].monthly),
@@ -61,7 +96,26 @@ def _builders() -> dict[str, Callable[[dict[str, Any]], alt.TopLevelMixin]]:
     }
 
 
+def _other_builders() -> dict[str, Callable[[dict[str, Any]], VegaLite]]:
+    """The charts built outside lgs_core.charts: Deeper segments' tabs, Saved segments and the weekly report."""
+    return {
+        **{f"cohort_heatmap_{m}": (lambda r, m=m: r["cohorts"].heatmap(m)) for m in cohorts.MEASURES},
+        "migration_flow": lambda r: r["migration"].flow_chart(),
+        "clv_calibration": lambda r: r["calibration"].chart(),
+        "affinity_products": lambda r: r["affinity"].products_chart(),
+        "segment_customers_per_month": lambda r: r["segment_history"].customers_chart(),
+        "segment_revenue_per_month": lambda r: r["segment_history"].revenue_chart(),
+        "segment_moves": lambda r: r["segment_migration"].flow_chart(),
+        "cluster_scatter": lambda r: r["clusters"].scatter(),
+        **{
+            f"weekly_report_{m}": (lambda r, m=m: report.weekly_chart(r["report"], m, width="container"))
+            for m in ("new_customers", "orders", "sales")
+        },
+    }
+
+
 BUILDERS = _builders()
+EVERY_CHART = {**BUILDERS, **_other_builders()}
 # Where a chart shows money, its axis says pounds.
 MONEY_AXES = {
     "monthly_sales": "Sales (£)",
@@ -90,7 +144,7 @@ def _axis_titles(spec: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_every_chart_has_tooltips_titles_and_plain_json(results: dict[str, Any], name: str) -> None:
     chart = BUILDERS[name](results)
-    assert isinstance(chart, (alt.Chart, alt.LayerChart))
+    assert isinstance(chart, VegaLite)
     spec = chart.to_dict()
     json.dumps(spec)  # no Decimal, no dates: plain JSON for Vega-Lite
     assert spec.get("title"), f"{name} has no title"
@@ -106,7 +160,7 @@ def test_every_chart_has_tooltips_titles_and_plain_json(results: dict[str, Any],
         assert title.strip(), f"{name}: blank axis title"
 
 
-def _values(chart: alt.TopLevelMixin, layer: int = 0) -> list[dict[str, Any]]:
+def _values(chart: VegaLite, layer: int = 0) -> list[dict[str, Any]]:
     spec = chart.to_dict()
     part = _layers(spec)[layer]
     data = part.get("data") or spec.get("data")
@@ -182,6 +236,61 @@ def test_segment_bars_keep_the_maps_order(results: dict[str, Any]) -> None:
 )
 def test_segment_names_fit_a_cell_on_two_lines(name: str, text: str) -> None:
     assert charts._two_lines(name) == text
+
+
+# --- what Vega-Lite accepts: checked here once, not by the app on every rerun -----------------------------
+
+
+@pytest.fixture(scope="module")
+def vega_lite_schema() -> jsonschema.Draft7Validator:
+    """The Vega-Lite schema Altair validates against (the one it ships), as a validator."""
+    return jsonschema.Draft7Validator(alt.vegalite.v6.schema.core.load_schema())
+
+
+def test_the_specs_declare_the_schema_altair_ships() -> None:
+    assert vegalite.SCHEMA == alt.vegalite.v6.schema.SCHEMA_URL
+
+
+@pytest.mark.parametrize("name", list(EVERY_CHART))
+def test_every_chart_the_app_draws_is_valid_vega_lite(
+    results: dict[str, Any], vega_lite_schema: jsonschema.Draft7Validator, name: str
+) -> None:
+    spec = EVERY_CHART[name](results)
+    assert spec["$schema"] == vegalite.SCHEMA
+    errors = sorted(vega_lite_schema.iter_errors(spec.to_dict()), key=lambda e: list(e.path))
+    assert not errors, f"{name}: " + "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
+    # Altair's own reading of the spec agrees (what st.altair_chart validated on every rerun before #14).
+    kind = alt.LayerChart if "layer" in spec else alt.Chart
+    assert kind.from_dict(spec.to_dict()).to_dict()["$schema"] == vegalite.SCHEMA
+
+
+def test_the_schema_check_refuses_what_vega_lite_would(
+    results: dict[str, Any], vega_lite_schema: jsonschema.Draft7Validator
+) -> None:
+    """The check above can fail: a misspelt mark, a channel type Vega-Lite has not, a title that is a number."""
+    for broken in (
+        {"mark": {"type": "barr"}},
+        {"encoding": {"x": {"field": "month", "type": "time"}}},
+        {"title": 42},
+    ):
+        spec = {**charts.monthly_sales(results["overview"].monthly).to_dict(), **broken}
+        assert list(vega_lite_schema.iter_errors(spec)), broken
+
+
+@pytest.mark.parametrize("name", list(EVERY_CHART))
+def test_charts_hand_their_data_over_as_frames(results: dict[str, Any], name: str) -> None:
+    """The page gives the spec to st.vega_lite_chart, which sends a Polars frame as Arrow: no chart carries
+    its rows inline, and each frame is what Vega-Lite reads (no decimals, no date objects)."""
+    spec = EVERY_CHART[name](results)
+    frames = [spec["data"]["values"]] if "data" in spec else list(spec["datasets"].values())
+    assert frames and all(isinstance(f, pl.DataFrame) for f in frames)
+    for frame in frames:
+        assert not [
+            c for c, t in frame.schema.items() if isinstance(t, pl.Decimal) or t in (pl.Date, pl.Datetime)
+        ]
+    for part in spec.get("layer", []):
+        assert "values" not in part.get("data", {}), f"{name}: a layer with inline rows"
+    json.dumps({k: v for k, v in spec.items() if k not in ("data", "datasets")})
 
 
 def test_a_chart_renders_offline(results: dict[str, Any], tmp_path: Path) -> None:

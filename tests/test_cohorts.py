@@ -5,6 +5,7 @@ the real sample, the heat map's spec, the CLI, and the definitions quoted in doc
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -267,6 +268,12 @@ def test_deeper_segments_page(page_store: Path, monkeypatch: pytest.MonkeyPatch,
     at.session_state[KEY_SAVED] = View(Filters(first, last))  # what the app's sidebar leaves for the page
     at.session_state["deeper_tab"] = tab
     at.run()
+    # A slow tab (lifetime value, affinity) computes beside the page and says so; it is drawn once done.
+    deadline = time.monotonic() + 120
+    while any("(" in i.value and i.icon == ":material/hourglass_top:" for i in at.info):
+        assert time.monotonic() < deadline, "the tab's computation never finished"
+        time.sleep(0.2)
+        at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     shown = {m.label: m.value for m in at.metric}
