@@ -70,7 +70,7 @@ state = st.session_state
 st.title("Weekly report")
 st.caption(
     "How one week went, against the weeks before it and the same week last year. The sidebar's countries "
-    "and *products only* narrow the report; its date range picks the week it opens on."
+    "and *products only* narrow the report; its date range picks the week (the last complete week it covers)."
 )
 
 path, key = str(_common.db_path()), _common.data_key()
@@ -82,6 +82,11 @@ default = next((w for w in choices if w + timedelta(days=6) <= view.filters.end)
 by_label = {_iso(w): w for w in choices}
 if state.get("rep_week") not in choices:
     state.pop("rep_week", None)
+# The week follows the sidebar's date range: when its end moves (a quick range, a new date), the report opens
+# on the last complete week the range covers; a week picked here holds while the range stays the same.
+if state.get("rep_week_for") not in (None, default):
+    state["rep_week"] = default
+state["rep_week_for"] = default
 
 
 def _read_week(query: Any) -> tuple[date, str | None]:
@@ -99,8 +104,8 @@ week = top[0].selectbox(
     format_func=lambda w: (
         f"Week {w.isocalendar()[1]} of {w.isocalendar()[0]} · {w:%d %b} – {w + timedelta(days=6):%d %b %Y}"
     ),
-    help="Complete weeks only (Monday to Sunday), the newest first. It opens on the last week the date "
-    "range covers.",
+    help="Complete weeks only (Monday to Sunday), the newest first. It follows the sidebar's date range: "
+    "the last complete week the range covers.",
 )
 _common.remember("rep_week", "week", None if week == default else _iso(week))
 

@@ -51,6 +51,20 @@ def test_the_page_shows_the_week_the_date_range_ends_in_and_switches(app: AppTes
     assert shown(app.markdown[0].value).startswith("**▼ Dip:** New customers 0, expected ")
 
 
+def test_the_week_follows_the_sidebars_date_range_and_a_picked_week_holds_until_it_moves(
+    app: AppTest,
+) -> None:
+    app.run()
+    app.selectbox(key="rep_week").set_value(DIP_WEEK).run()
+    app.run()  # the same date range: the week picked here holds
+    assert app.selectbox(key="rep_week").value == DIP_WEEK
+    app.sidebar.date_input(key="flt_dates").set_value((date(2010, 1, 1), date(2010, 12, 31))).run()
+    assert not app.exception
+    week = app.selectbox(key="rep_week").value
+    assert week == date(2010, 12, 20), "the last complete week (Monday to Sunday) the new range covers"
+    assert shown(app.title[0].value) == "Weekly report"
+
+
 def test_the_week_and_the_detector_settings_round_trip_through_the_link(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
