@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import json
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -36,6 +36,7 @@ from lgs_core.anomaly import (
     fmt_value,
     json_number,
 )
+from lgs_core.display import literal
 from lgs_core.errors import LgsError
 from lgs_core.sqlfiles import read_sql
 from lgs_core.window import Window, bind
@@ -283,10 +284,11 @@ class CountryChange:
     def change(self) -> float:
         return float(self.value) - self.median
 
-    def text(self, metric: str) -> str:
+    def text(self, metric: str, name: Callable[[str], str] = str) -> str:
+        """E.g. "Germany +30 (12 → 42)"; ``name`` writes the country (Markdown: as literal text)."""
         sign = "+" if self.change >= 0 else "−"
         size = fmt_value(metric, abs(self.change))
-        return f"{self.country} {sign}{size} ({fmt_value(metric, self.median)} → {fmt_value(metric, self.value)})"
+        return f"{name(self.country)} {sign}{size} ({fmt_value(metric, self.median)} → {fmt_value(metric, self.value)})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -317,10 +319,10 @@ class Flag:
     def text(self) -> str:
         return self.assessment.explanation()
 
-    def countries_text(self) -> str:
+    def countries_text(self, name: Callable[[str], str] = str) -> str:
         if not self.countries:
             return ""
-        return "Top countries: " + "; ".join(c.text(self.metric) for c in self.countries) + "."
+        return "Top countries: " + "; ".join(c.text(self.metric, name) for c in self.countries) + "."
 
     def to_json(self) -> dict[str, Any]:
         return {**self.assessment.to_json(), "countries": [c.to_json() for c in self.countries]}
@@ -416,7 +418,11 @@ class WeeklyReport:
 
     @property
     def scope(self) -> str:
-        where = ", ".join(self.countries) if self.countries else "all countries"
+        return self.scope_text()
+
+    def scope_text(self, name: Callable[[str], str] = str) -> str:
+        """E.g. "France, EIRE · products only"; ``name`` writes each country (Markdown: as literal text)."""
+        where = ", ".join(name(c) for c in self.countries) if self.countries else "all countries"
         what = "products only" if self.products_only else "all lines"
         return f"{where} · {what}"
 
@@ -943,7 +949,13 @@ def to_json_text(report: WeeklyReport) -> str:
 
 
 def _md_escape(text: str) -> str:
+    """The report's own words in a Markdown table cell (a pipe would end the cell)."""
     return text.replace("|", "\\|")
+
+
+# Text from the data (countries, saved segments' names users typed) in the Markdown report: exactly its
+# characters, as on the pages (a country "[Verify](http://evil.example)" is no live link in a viewer).
+_md_data = literal
 
 
 def to_markdown(report: WeeklyReport) -> str:
@@ -951,7 +963,7 @@ def to_markdown(report: WeeklyReport) -> str:
     out = [
         f"# {report.title}",
         "",
-        f"Scope: {report.scope}. Data {report.data_first:%d %b %Y} – {report.data_last:%d %b %Y}.",
+        f"Scope: {report.scope_text(_md_data)}. Data {report.data_first:%d %b %Y} – {report.data_last:%d %b %Y}.",
         "",
     ]
     out += [f"**{report.headline}**", ""]
@@ -959,7 +971,7 @@ def to_markdown(report: WeeklyReport) -> str:
         for flag in report.flags:
             out.append(f"- {flag.arrow} **{flag.assessment.status.upper()}**: {flag.text}")
             if flag.countries:
-                out.append(f"  {flag.countries_text()}")
+                out.append(f"  {flag.countries_text(_md_data)}")
         out.append("")
     if report.watches:
         out += ["Watch (not flagged):", ""]
@@ -968,10 +980,10 @@ def to_markdown(report: WeeklyReport) -> str:
         out.append("")
     if report.segment_moves:
         out += ["## Saved segments", ""]
-        out += [f"- **{m.assessment.status.upper()}**: {_md_escape(m.text())}" for m in report.moved_segments]
+        out += [f"- **{m.assessment.status.upper()}**: {m.text(_md_data)}" for m in report.moved_segments]
         out += ["", "| Saved segment | Customers this week | Expected | Status |", "|---|---:|---|---|"]
         out += [
-            f"| {_md_escape(m.name)} | {m.size_text} | {m.expected_text} | {_md_escape(m.status_text)} |"
+            f"| {_md_data(m.name)} | {m.size_text} | {m.expected_text} | {_md_escape(m.status_text)} |"
             for m in report.segment_moves
         ]
         out.append("")

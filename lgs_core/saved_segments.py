@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -1018,11 +1018,12 @@ class SegmentMove:
     def flagged(self) -> bool:
         return bool(self.assessment.flagged)
 
-    def text(self) -> str:
-        """E.g. "▲ France VIP: Customers in the segment 41, expected 12–25 (median 18), …"."""
+    def text(self, name: Callable[[str], str] = str) -> str:
+        """E.g. "▲ France VIP: Customers in the segment 41, expected 12–25 (median 18), …"; ``name`` writes
+        the segment's name (Markdown: as literal text)."""
         a = self.assessment
         arrow = {"spike": "▲ ", "dip": "▼ "}.get(a.status, "")
-        return f"{arrow}{self.name}: {a.explanation()}"
+        return f"{arrow}{name(self.name)}: {a.explanation()}"
 
     @property
     def size_text(self) -> str:

@@ -94,6 +94,23 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def test_the_markdown_report_writes_hostile_countries_as_text(hostile_store: Path) -> None:
+    """The Markdown report (a file, and the email's text part) names the chosen countries in its scope: a
+    viewer shows them as their characters, with no link, bold or HTML made from them."""
+    from lgs_core import report, store
+
+    con = store.connect(hostile_store, read_only=True)
+    try:
+        rep = report.build_report(con, countries=COUNTRIES[:2] + COUNTRIES[4:5])
+    finally:
+        con.close()
+    text = report.to_markdown(rep)
+    scope = next(line for line in text.splitlines() if line.startswith("Scope: "))
+    assert "](http" not in scope and "**Bold" not in scope and "<b>" not in scope
+    chosen = ", ".join(sorted(rep.countries))
+    assert len(rep.countries) == 3 and shown(scope).startswith(f"Scope: {chosen} · all lines.")
+
+
 @pytest.fixture(scope="module")
 def server(hostile_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with streamlit_server(hostile_store, tmp_path_factory.mktemp("log") / "streamlit.log") as url:

@@ -14,6 +14,7 @@ import pytest
 from lgs_core import report, store
 from lgs_core.anomaly import SEGMENT_CUSTOMERS, detect
 from lgs_core.demo import load_demo
+from lgs_core.display import literal, shown
 from lgs_core.saved_segments import SaveSegment, apply_change, size_moves, weekly_sizes
 from lgs_core.segment_rules import Condition, all_of
 from lgs_core.window import Window
@@ -107,7 +108,10 @@ def test_the_report_names_the_segment_that_jumped(planted: Path) -> None:
     assert "<h2>Saved segments</h2>" in page and HOSTILE_NAME not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     markdown = report.to_markdown(rep)
-    assert "## Saved segments" in markdown and "\\| **bold**" in markdown
+    assert "## Saved segments" in markdown
+    # The name a user typed is its characters in a Markdown viewer: no bold, no HTML, no table cell break.
+    assert "**bold**" not in markdown and "<script>" not in markdown
+    assert shown(literal(HOSTILE_NAME)) == HOSTILE_NAME and markdown.count(literal(HOSTILE_NAME)) == 2
 
 
 def test_weekly_sizes_are_the_rule_at_each_weeks_end(planted: Path) -> None:
