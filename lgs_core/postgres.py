@@ -373,7 +373,7 @@ def pg_load(
         raw.notes.append(number_note)
     if progress:
         progress(0.4, f"checking {frame.height:,} lines")
-    duck = duckdb.connect()
+    duck = store.scratch()
     try:
         ingest.validate(duck, frame, decimal_comma=decimal_comma)
         rows = duck.sql(read_sql("postgres/load_rows.sql")).pl()
@@ -724,7 +724,7 @@ def sync(
         progress(0.0, f"connecting to {describe(dsn)}")
     with _pg_errors(dsn, table, sync=True):
         conn = _connect(dsn, read_only=True, purpose="sync")
-    with conn, duckdb.connect() as scratch:
+    with conn, store.scratch() as scratch:
         con = store.connect(db)
         try:
             with store.transaction(con):

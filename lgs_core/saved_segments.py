@@ -450,7 +450,7 @@ def _rule_frame(
             raise ValueError("this rule reads the store: give a store connection")
         # Only the facts and the frames given: an in-memory database runs the rule, no store file opened (a
         # store connection costs the app ~70 ms, the rule itself ~10 ms on the 1M-line demo).
-        with duckdb.connect() as memory:
+        with store.scratch() as memory:
             return _rule_frame(memory, facts, rule, rfm_frame=rfm_frame, value_frame=value_frame)
     if rule.rfm_maps() and rfm_frame is None:
         rfm_frame = rfm_segments(con, facts, rule.rfm_maps())

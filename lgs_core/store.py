@@ -75,6 +75,12 @@ def _lock_holder(message: str) -> str:
 _LOCK_HELD = "could not set lock on file"
 
 
+def scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for work beside the store (validating a file for PostgreSQL, a sync's chunks, a
+    rule over given frames), under the same rule: no extension fetched or loaded by itself."""
+    return duckdb.connect(config=CONNECT_CONFIG)
+
+
 def connect(
     db: str | os.PathLike[str] | None = None,
     *,

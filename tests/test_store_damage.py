@@ -416,3 +416,28 @@ def test_only_failures_about_the_stores_own_files_are_store_trouble(
     db = tmp_path / "store.duckdb"
     known = store.failure(duckdb.IOException(message.format(db=db)), db)
     assert (known is not None) is about_the_store, known
+
+
+def test_every_duckdb_the_product_opens_has_extension_autoloading_off() -> None:
+    """A store connection and every in-memory DuckDB beside it never fetch or load an extension by
+    themselves (issue #13): each ``duckdb.connect`` in lgs_core passes the store's CONNECT_CONFIG."""
+    import re
+
+    from lgs_core import store
+
+    with store.scratch() as con:
+        settings = dict(
+            con.sql(
+                "select name, value from duckdb_settings() where name in "
+                "('autoload_known_extensions', 'autoinstall_known_extensions')"
+            ).fetchall()
+        )
+    assert settings == {"autoload_known_extensions": "false", "autoinstall_known_extensions": "false"}
+    package = Path(store.__file__).parent
+    calls = [
+        (path.name, line)
+        for path in sorted(package.rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if re.search(r"duckdb\.connect\(", line)
+    ]
+    assert calls and all("CONNECT_CONFIG" in line for _, line in calls), calls
