@@ -1181,6 +1181,7 @@ class DataStatus:
     info: store.StoreInfo
     reasons: pl.DataFrame  # reason, lines, first_source, first_row (most lines first)
     quarantine_sample: pl.DataFrame  # the first QUARANTINE_SAMPLE_ROWS quarantined lines
+    quarantine_customers: int = 0  # distinct customer numbers in the quarantine (its download is logged)
 
     @property
     def source_text(self) -> str:
@@ -1221,7 +1222,8 @@ def data_status(con: duckdb.DuckDBPyConnection, path: str = "") -> DataStatus:
     sample = _run(con, "quarantine_lines", {}).sort(
         "load_id", "source", "sheet", "source_row", nulls_last=True
     )
-    return DataStatus(info, reasons, sample.head(QUARANTINE_SAMPLE_ROWS))
+    customers = int(_run(con, "quarantine_customers", {})["customers"][0])
+    return DataStatus(info, reasons, sample.head(QUARANTINE_SAMPLE_ROWS), customers)
 
 
 def quarantine_csv(con: duckdb.DuckDBPyConnection) -> bytes:

@@ -92,7 +92,14 @@ else:
         )
         st.download_button(
             "Download the quarantine (CSV)",
-            data=_common.quarantine_csv_maker(),
+            # Refused lines carry customer numbers: the download is recorded in the export log (issue #16).
+            data=_access.logged_export(
+                _common.quarantine_csv_maker(),
+                what="the quarantine (refused lines)",
+                customers=status.quarantine_customers,
+                fmt="csv",
+                file="lgs-quarantine.csv",
+            ),
             file_name="lgs-quarantine.csv",
             mime="text/csv",
             on_click="ignore",

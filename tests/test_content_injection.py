@@ -135,7 +135,7 @@ def assert_shown_as_text(page: Any, where: str, *, literal_texts: tuple[str, ...
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_every_page_shows_hostile_data_as_text(server: str, tmp_path: Path) -> None:
+def test_every_page_shows_hostile_data_as_text(server: str, hostile_store: Path, tmp_path: Path) -> None:
     chromium = require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -154,6 +154,25 @@ def test_every_page_shows_hostile_data_as_text(server: str, tmp_path: Path) -> N
                         page.get_by_role("tab", name=tab).click()
                         settle(page)
                         assert_shown_as_text(page, tab)
+
+            # The quarantine's download (refused lines carry customer data) is recorded in the export log.
+            from lgs_core import access
+
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Download the quarantine (CSV)").click()
+            saved = tmp_path / info.value.suggested_filename
+            info.value.save_as(saved)
+            assert (
+                saved.read_text(encoding="utf-8-sig").count("\n") == 2
+            )  # the header and the one refused line
+            (record,) = access.read_exports(hostile_store)
+            assert (record.what, record.format, record.file, record.via, record.customers) == (
+                "the quarantine (refused lines)",
+                "csv",
+                "lgs-quarantine.csv",
+                "app",
+                0,  # its one refused line has no customer number
+            )
 
             # A refused file whose name is Markdown: the error quotes the name, as text.
             refused = tmp_path / REFUSED_NAME

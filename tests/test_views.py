@@ -557,3 +557,25 @@ def test_a_load_says_what_it_replaced(tmp_path: Path, sample_csv: Path) -> None:
     assert views.load_message(after, again).endswith(
         f"replaced the {after.lines:,} lines of {sample_csv.name}."
     )
+
+
+def test_the_data_status_counts_the_customers_in_the_quarantine(tmp_path: Path) -> None:
+    """The quarantine's download is personal data: the Data page logs it with how many customers it names."""
+    source = tmp_path / "bad.csv"
+    source.write_text(
+        "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+        "536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n"
+        "536366,85123A,HEART,many,2010-12-01 08:26:00,2.55,17850,United Kingdom\n"
+        "536367,85123A,HEART,6,not a date,2.55,17850,United Kingdom\n"
+        "536368,85123A,HEART,6,2010-12-01 08:26:00,two,13047,United Kingdom\n"
+        "536369,85123A,HEART,x,2010-12-01 08:26:00,2.55,,United Kingdom\n"
+    )
+    db = tmp_path / "store.duckdb"
+    result = load_file(source, db)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 4)
+    con = store.connect(db, read_only=True)
+    try:
+        status = views.data_status(con, str(db))
+    finally:
+        con.close()
+    assert status.quarantine_customers == 2  # 17850 twice, 13047 once, one line with none
