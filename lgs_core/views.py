@@ -300,8 +300,17 @@ class Kpi:
 
     @property
     def delta_text(self) -> str | None:
+        """E.g. "+12.5%"; "0.0%" (no sign) when the change rounds to nothing (``flat``)."""
         change = self.change_pct
-        return None if change is None else f"{change:+.1f}%"
+        if change is None:
+            return None
+        return "0.0%" if self.flat else f"{change:+.1f}%"
+
+    @property
+    def flat(self) -> bool:
+        """The change rounds to 0.0%: the card shows it grey with no arrow, neither good nor bad news."""
+        change = self.change_pct
+        return change is not None and round(change, 1) == 0
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,15 @@ if result.is_empty:
     st.stop()
 
 for column, kpi in zip(st.columns(len(result.kpis)), result.kpis, strict=True):
-    column.metric(kpi.label, kpi.value_text, kpi.delta_text, help=kpi.help_text, border=True)
+    column.metric(
+        kpi.label,
+        kpi.value_text,
+        kpi.delta_text,
+        delta_color="off" if kpi.flat else "normal",
+        delta_arrow="off" if kpi.flat else "auto",
+        help=kpi.help_text,
+        border=True,
+    )
 st.caption(result.comparison_note)
 
 left, right = st.columns(2)
