@@ -722,7 +722,9 @@ def calibration_chart(cal: Calibration) -> vl.VegaLite:
                 "decile:O", title="Decile of predicted purchases (10 = highest)", axis={"labelAngle": 0}
             ),
             "y": vl.field(
-                "purchases:Q", title=f"Purchase days per customer in the {cal.holdout_days} held-out days"
+                # Two lines: one ran longer than the chart's 320 px and was cut at both ends.
+                "purchases:Q",
+                title=["Purchase days per customer", f"in the {cal.holdout_days} held-out days"],
             ),
             "color": vl.field("series:N", title=None, scale=colours, legend={"orient": "top-left"}),
             "tooltip": [
