@@ -1,8 +1,8 @@
 """Deeper segments (issue #9): cohort retention, segment migration, customer lifetime value, product affinity.
 
-Layout only: every figure comes from lgs_core.cohorts / migration / clv / affinity (tested there); each tab runs
+Layout only: every figure comes from lgs_core.analyses.cohorts / migration / clv / affinity (tested there); each tab runs
 only when it is open, and each computation is cached on the store's path, its data key and the parameters.
-The slow ones (cohort retention, the lifetime-value fits, affinity) run beside the page (lgs_core.background): the page draws at
+The slow ones (cohort retention, the lifetime-value fits, affinity) run beside the page (lgs_core.app.background): the page draws at
 once, saying what is being computed, and draws the result when it is there (issue #14).
 """
 
@@ -16,13 +16,15 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
-from lgs_core import affinity, background, clv, cohorts, export, migration, store, views
-from lgs_core.display import literal
+from lgs_core.analyses import affinity, clv, cohorts, export, migration
+from lgs_core.analyses.rfm import RfmParams
+from lgs_core.app import background, views
+from lgs_core.app.filters import read_choice, read_day, read_flag, read_number
+from lgs_core.app.views import count_text, money_text
 from lgs_core.errors import LgsError
-from lgs_core.filters import read_choice, read_day, read_flag, read_number
-from lgs_core.rfm import RfmParams
-from lgs_core.views import count_text, money_text
-from lgs_core.window import Window
+from lgs_core.present.display import literal
+from lgs_core.query.window import Window
+from lgs_core.store import store
 from pages import _common
 
 T = TypeVar("T")

@@ -1,8 +1,8 @@
 """Saved segments (issue #18): build a segment from rules, see its customers live, save it by name, download it,
 see why a customer is in it, how it changed over time and who moved in or out; behaviour clusters.
 
-Layout only: the rules are lgs_core.segment_rules, their evaluation lgs_core.saved_segments, the clusters
-lgs_core.clusters (tested there). The page's state is in the URL like the sidebar's: ``seg`` (the open saved
+Layout only: the rules are lgs_core.analyses.segment_rules, their evaluation lgs_core.analyses.saved_segments, the clusters
+lgs_core.analyses.clusters (tested there). The page's state is in the URL like the sidebar's: ``seg`` (the open saved
 segment), ``rule`` (the rule being built, when it is not the saved one), ``tab`` and ``k`` (the clusters'
 range), so a copied link opens the same segment. Saving and deleting go through ``_change`` alone: a change of
 shared state, where sign-in can gate it.
@@ -19,12 +19,9 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
-from lgs_core import access, clusters, export, saved_segments, store
-from lgs_core.access import Action
-from lgs_core.display import literal
-from lgs_core.errors import LgsError
-from lgs_core.saved_segments import DeleteSegment, SaveSegment, SegmentChange
-from lgs_core.segment_rules import (
+from lgs_core.analyses import clusters, export, saved_segments
+from lgs_core.analyses.saved_segments import DeleteSegment, SaveSegment, SegmentChange
+from lgs_core.analyses.segment_rules import (
     FIELDS,
     MAX_COUNT,
     MAX_DAYS,
@@ -35,8 +32,12 @@ from lgs_core.segment_rules import (
     Group,
     rule_from_text,
 )
-from lgs_core.views import count_text, money_text
-from lgs_core.window import Window
+from lgs_core.app.views import count_text, money_text
+from lgs_core.errors import LgsError
+from lgs_core.present.display import literal
+from lgs_core.query.window import Window
+from lgs_core.store import access, store
+from lgs_core.store.access import Action
 from pages import _access, _common
 
 T = TypeVar("T")

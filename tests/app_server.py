@@ -126,7 +126,7 @@ def metric(page: Any, label: str) -> str:
 
 def problems(page: Any) -> list[str]:
     """The exception boxes and error alerts a page shows now (texts, as a user reads them: without the
-    invisible word joiners lgs_core.display.literal puts into text from the data)."""
+    invisible word joiners lgs_core.present.display.literal puts into text from the data)."""
     found = page.locator("[data-testid='stException']").all_inner_texts()
     found += page.locator("[data-testid='stAlertContentError']").all_inner_texts()
     return [str(t).replace("\u2060", "") for t in found]

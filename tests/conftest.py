@@ -49,8 +49,8 @@ _hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "d
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     """The real sample loaded once through the real ingest, opened read-only (tests only read it)."""
-    from lgs_core import store
-    from lgs_core.ingest import load_file
+    from lgs_core.sources.ingest import load_file
+    from lgs_core.store import store
 
     db = tmp_path_factory.mktemp("sample") / "store.duckdb"
     load_file(_require(SAMPLE_CSV), db=db)

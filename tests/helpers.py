@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from lgs_core import store
+from lgs_core.store import store
 
 Line = tuple[
     str, str, int, str, str, int | None, str

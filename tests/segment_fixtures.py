@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from lgs_core import store
+from lgs_core.store import store
 
 HOSTILE_COUNTRY = "'; drop table lines; --"
 # invoice, stock code, description, quantity, date, price, customer, country

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from lgs_core import cli
-from lgs_core.access import (
+from lgs_core.errors import LgsError
+from lgs_core.sources.demo import load_demo
+from lgs_core.store.access import (
     AccessDenied,
     AccessPolicy,
     Action,
@@ -24,8 +26,6 @@ from lgs_core.access import (
     read_exports,
     require,
 )
-from lgs_core.demo import load_demo
-from lgs_core.errors import LgsError
 
 POLICY = AccessPolicy.from_section(
     {"editors": ["Anna@LGS.example"], "viewers": ["@lgs.example", "ops@agency.example"]}

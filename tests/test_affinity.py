@@ -15,10 +15,12 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import affinity, cli, rfm, store
-from lgs_core.demo import load_demo
+from lgs_core import cli
+from lgs_core.analyses import affinity, rfm
 from lgs_core.errors import LgsError
-from lgs_core.window import Window
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 UK = "United Kingdom"
 A, B, C, D, E = "10001", "10002", "10003", "10004", "10005"

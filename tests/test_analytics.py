@@ -18,10 +18,10 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import analytics
+from lgs_core.analyses import analytics
 from lgs_core.errors import LgsError
+from lgs_core.query.window import EARLIEST, LATEST, Window, bind, query, sql_parameters
 from lgs_core.sqlfiles import SQL_DIR, read_sql
-from lgs_core.window import EARLIEST, LATEST, Window, bind, query, sql_parameters
 
 pytest_plugins = ["pg_fixtures"]  # pg_server: one PostgreSQL per session (tests/pg_fixtures.py)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lgs_core import cli, cli_engine
-from lgs_core.ingest import load_file
+from lgs_core import cli
+from lgs_core.cli import engine as cli_engine
+from lgs_core.sources.ingest import load_file
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
@@ -205,7 +206,15 @@ def test_lgs_help_loads_no_data_library(tmp_path: Path) -> None:
     code, loaded = _loaded_after(["--help"], tmp_path)
     assert code == 0
     assert not loaded & set(HEAVY), loaded
-    assert not {"lgs_core.analytics", "lgs_core.report", "lgs_core.clv", "lgs_core.store"} & loaded
+    assert (
+        not {
+            "lgs_core.analyses.analytics",
+            "lgs_core.report.report",
+            "lgs_core.analyses.clv",
+            "lgs_core.store.store",
+        }
+        & loaded
+    )
 
 
 def test_lgs_monthly_loads_only_what_it_runs(db: str, tmp_path: Path) -> None:
@@ -213,9 +222,17 @@ def test_lgs_monthly_loads_only_what_it_runs(db: str, tmp_path: Path) -> None:
     model (SciPy), the report, the exports or PostgreSQL."""
     code, loaded = _loaded_after(["monthly", "--db", db], tmp_path)
     assert code == 0
-    assert {"polars", "duckdb", "lgs_core.analytics"} <= loaded
+    assert {"polars", "duckdb", "lgs_core.analyses.analytics"} <= loaded
     assert not {"scipy", "xlsxwriter", "psycopg", "altair"} & loaded, loaded
-    assert not {"lgs_core.report", "lgs_core.clv", "lgs_core.export", "lgs_core.postgres"} & loaded, loaded
+    assert (
+        not {
+            "lgs_core.report.report",
+            "lgs_core.analyses.clv",
+            "lgs_core.analyses.export",
+            "lgs_core.sources.postgres",
+        }
+        & loaded
+    ), loaded
 
 
 def test_every_command_is_listed_with_its_help_without_being_built(

@@ -12,8 +12,15 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from lgs_core import anomaly
-from lgs_core.anomaly import Assessment, DetectorSettings, detect, parse_min_change, robust_scale, robust_z
+from lgs_core.analyses import anomaly
+from lgs_core.analyses.anomaly import (
+    Assessment,
+    DetectorSettings,
+    detect,
+    parse_min_change,
+    robust_scale,
+    robust_z,
+)
 from lgs_core.errors import LgsError
 
 FIRST_MONDAY = date(2010, 1, 4)  # ISO 2010-W01

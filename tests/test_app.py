@@ -1,7 +1,7 @@
 """The app through Streamlit's AppTest: every page runs, and what a page shows is what lgs_core computes.
 
 AppTest sees widgets, metrics, dataframes and page switches, not rendered charts or download bytes: charts
-are tested through lgs_core.charts (tests/test_charts.py), downloads through the export functions the
+are tested through lgs_core.present.charts (tests/test_charts.py), downloads through the export functions the
 download buttons call (here and in tests/test_views.py), and the real thing in tests/test_browser.py.
 """
 
@@ -17,10 +17,12 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lgs_core import rfm, store, views
-from lgs_core.demo import load_demo
-from lgs_core.display import literal, shown
-from lgs_core.window import Window
+from lgs_core.analyses import rfm
+from lgs_core.app import views
+from lgs_core.present.display import literal, shown
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
@@ -525,7 +527,7 @@ def test_demo_data_says_so_until_real_data_is_loaded(
 ) -> None:
     banner = "You are looking at demo data — load your own on the Data page."
     assert [i.value for i in app.info] == [banner]
-    from lgs_core.ingest import load_file
+    from lgs_core.sources.ingest import load_file
 
     real = tmp_path / "real.duckdb"
     load_file(sample_csv, real)

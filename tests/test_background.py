@@ -1,4 +1,4 @@
-"""lgs_core.background: the app's slow work beside its sessions (the first-run demo data, the slow tabs).
+"""lgs_core.app.background: the app's slow work beside its sessions (the first-run demo data, the slow tabs).
 
 What a page relies on: asking twice for the same key gets the same job (one fit for every session), a done
 job's result comes back at once, a failed job's error reaches whoever asks and is not kept, progress is
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from lgs_core import background
+from lgs_core.app import background
 from lgs_core.errors import LgsError
 
 _keys = itertools.count()

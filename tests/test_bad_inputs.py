@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lgs_core import ingest, store
 from lgs_core.errors import LgsError
+from lgs_core.sources import ingest
+from lgs_core.store import store
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 sys.path.insert(0, str(BAD))

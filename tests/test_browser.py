@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from app_server import ARTIFACTS, CHROMIUM_ARGS, REPO, metric, require_chromium, settle, streamlit_server
 
-from lgs_core import store, views
-from lgs_core.demo import load_demo
-from lgs_core.display import WORD_JOINER
-from lgs_core.rfm import RfmParams
-from lgs_core.window import Window
+from lgs_core.analyses.rfm import RfmParams
+from lgs_core.app import views
+from lgs_core.present.display import WORD_JOINER
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -188,7 +189,7 @@ def test_the_weekly_report_draws_its_chart_and_its_arrows_follow_the_sign(
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    from lgs_core import report
+    from lgs_core.report import report
 
     con = store.connect(demo_db, read_only=True)
     try:
@@ -296,7 +297,7 @@ def test_a_new_user_lists_last_30_days_and_10_orders_in_france_as_excel_and_shar
     from playwright.sync_api import sync_playwright
 
     openpyxl = pytest.importorskip("openpyxl")
-    from lgs_core.rfm import CustomerRule
+    from lgs_core.analyses.rfm import CustomerRule
 
     con = store.connect(demo_db, read_only=True)
     try:

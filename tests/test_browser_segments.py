@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from app_server import ARTIFACTS, CHROMIUM_ARGS, metric, problems, require_chromium, settle, streamlit_server
 
-from lgs_core import store
-from lgs_core.demo import load_demo
-from lgs_core.saved_segments import get_segment, segment_customers
-from lgs_core.segment_rules import Condition, all_of
-from lgs_core.window import Window
+from lgs_core.analyses.saved_segments import get_segment, segment_customers
+from lgs_core.analyses.segment_rules import Condition, all_of
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,7 +1,7 @@
-"""lgs_core.charts: every chart is built from a views result, has tooltips, and titles its axes with units.
+"""lgs_core.present.charts: every chart is built from a views result, has tooltips, and titles its axes with units.
 
 The app's charts are tested through the spec they build (AppTest does not see rendered charts). Every chart
-the app draws (lgs_core.charts and the deeper-segment and report charts) is validated here against the
+the app draws (lgs_core.present.charts and the deeper-segment and report charts) is validated here against the
 Vega-Lite schema Altair ships: the app does not validate specs at run time (issue #14), so this is where a
 spec Vega-Lite would refuse is caught.
 """
@@ -19,11 +19,15 @@ import jsonschema
 import polars as pl
 import pytest
 
-from lgs_core import affinity, charts, clv, cohorts, migration, report, store, vegalite, views
-from lgs_core.demo import load_demo
-from lgs_core.rfm import RfmParams
-from lgs_core.vegalite import VegaLite
-from lgs_core.window import Window
+from lgs_core.analyses import affinity, clv, cohorts, migration
+from lgs_core.analyses.rfm import RfmParams
+from lgs_core.app import views
+from lgs_core.present import charts, vegalite
+from lgs_core.present.vegalite import VegaLite
+from lgs_core.query.window import Window
+from lgs_core.report import report
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 def _saved_segment_results(con: Any) -> dict[str, Any]:
     """The Saved segments page's charts: a segment's months, who moved in and out, the behaviour clusters."""
-    from lgs_core import clusters, saved_segments
-    from lgs_core.segment_rules import Condition, all_of
+    from lgs_core.analyses import clusters, saved_segments
+    from lgs_core.analyses.segment_rules import Condition, all_of
 
     rule = all_of(Condition.make("recency_days", "le", [180]), Condition.make("orders", "ge", [2]))
     first, second = saved_segments.default_migration_dates(con, Window())
@@ -97,7 +101,7 @@ def _builders() -> dict[str, Callable[[dict[str, Any]], VegaLite]]:
 
 
 def _other_builders() -> dict[str, Callable[[dict[str, Any]], VegaLite]]:
-    """The charts built outside lgs_core.charts: Deeper segments' tabs, Saved segments and the weekly report."""
+    """The charts built outside lgs_core.present.charts: Deeper segments' tabs, Saved segments and the weekly report."""
     return {
         **{f"cohort_heatmap_{m}": (lambda r, m=m: r["cohorts"].heatmap(m)) for m in cohorts.MEASURES},
         "migration_flow": lambda r: r["migration"].flow_chart(),

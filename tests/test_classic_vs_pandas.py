@@ -18,9 +18,10 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from lgs_core import analytics, rfm, store
-from lgs_core.ingest import load_file
-from lgs_core.window import Window
+from lgs_core.analyses import analytics, rfm
+from lgs_core.query.window import Window
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import store
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 PENNY = 0.005

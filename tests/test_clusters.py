@@ -1,4 +1,4 @@
-"""Behaviour clusters (lgs_core.clusters): k by silhouette, names from the profile, reproducible, explained."""
+"""Behaviour clusters (lgs_core.analyses.clusters): k by silhouette, names from the profile, reproducible, explained."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lgs_core.clusters import (
+from lgs_core.analyses.clusters import (
     DEFAULT_K_RANGE,
     cluster_customers,
     describe,
     name_clusters,
     quality_words,
 )
+from lgs_core.analyses.saved_segments import customer_facts
 from lgs_core.errors import LgsError
-from lgs_core.saved_segments import customer_facts
-from lgs_core.window import Window
+from lgs_core.query.window import Window
 
 WINDOW = Window()
 

@@ -22,10 +22,12 @@ import pytest
 from helpers import Line, make_store
 from scipy import integrate, special
 
-from lgs_core import cli, clv, store
-from lgs_core.demo import load_demo
+from lgs_core import cli
+from lgs_core.analyses import clv
 from lgs_core.errors import LgsError
-from lgs_core.window import Window
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 CDNOW = Path(__file__).resolve().parent / "data" / "cdnow" / "cdnow_customers_summary_with_transactions.csv"
 UK = "United Kingdom"

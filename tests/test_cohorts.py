@@ -16,9 +16,11 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import affinity, cli, clv, cohorts, migration, rfm, store
-from lgs_core.ingest import load_file
-from lgs_core.window import Window
+from lgs_core import cli
+from lgs_core.analyses import affinity, clv, cohorts, migration, rfm
+from lgs_core.query.window import Window
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 UK = "United Kingdom"
@@ -257,8 +259,8 @@ def test_deeper_segments_page(page_store: Path, monkeypatch: pytest.MonkeyPatch,
     """pages/deeper_segments.py runs each tab without an error, and its figures are lgs_core's."""
     from streamlit.testing.v1 import AppTest
 
-    from lgs_core.filters import Filters
-    from lgs_core.views import count_text, money_text
+    from lgs_core.app.filters import Filters
+    from lgs_core.app.views import count_text, money_text
     from pages._common import KEY_SAVED, View
 
     monkeypatch.setenv("LGS_DB", str(page_store))

@@ -4,7 +4,7 @@ to the same store.
 
 What it proves: no session ever shows an exception box or an error alert, and every session sees the
 figures of its own filters, never another's (each session has its own country; after every change its
-Sales and Active customers cards must equal what ``lgs_core.views.overview`` computes for that session's
+Sales and Active customers cards must equal what ``lgs_core.app.views.overview`` computes for that session's
 country, date range and products-only switch). The CLI's append adds lines for a country no session looks
 at, inside the data's dates, so every session's expected figures stay the same through and after it: the
 caches recompute on the new data key and must give the same numbers.
@@ -39,9 +39,10 @@ from app_server import (
     streamlit_server,
 )
 
-from lgs_core import store, views
-from lgs_core.demo import load_demo
-from lgs_core.window import Window
+from lgs_core.app import views
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

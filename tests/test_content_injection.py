@@ -5,7 +5,7 @@ HTML, loaded from a file whose name is Markdown too; the sidebar chooses two hos
 stand in every page's caption and in the report's scope). A real Chromium visits every page and a tab of
 each kind, uploads a refused file with a hostile name (its name is in the error), and on each finds no
 link to evil.example, no bold or italic made from the data, no KaTeX, and the literal text on the page.
-``lgs_core.display.literal`` does it; the unit tests below pin what it writes.
+``lgs_core.present.display.literal`` does it; the unit tests below pin what it writes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from app_server import CHROMIUM_ARGS, problems, require_chromium, settle, streamlit_server
 
-from lgs_core import ingest
-from lgs_core.demo import load_demo
-from lgs_core.display import WORD_JOINER, literal, shown
+from lgs_core.present.display import WORD_JOINER, literal, shown
+from lgs_core.sources import ingest
+from lgs_core.sources.demo import load_demo
 
 LINK = "[Click to verify your account](http://evil.example/login)"
 COUNTRIES = [

@@ -14,9 +14,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from lgs_core.demo import SCHEMA, demo_fingerprint, generate_lines, load_demo
 from lgs_core.errors import LgsError
-from lgs_core.store import connect
+from lgs_core.sources.demo import SCHEMA, demo_fingerprint, generate_lines, load_demo
+from lgs_core.store.store import connect
 
 REALISM_ROWS = 100_000
 SPAN_START = datetime(2009, 12, 1)

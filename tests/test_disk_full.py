@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from helpers import mounted_tmpfs
 
-from lgs_core.demo import load_demo
+from lgs_core.sources.demo import load_demo
 
 pytest_plugins = ["pg_fixtures"]
 

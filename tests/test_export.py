@@ -17,8 +17,10 @@ import polars as pl
 import pytest
 from helpers import make_store
 
-from lgs_core import export, rfm, store, views
-from lgs_core.window import Window
+from lgs_core.analyses import export, rfm
+from lgs_core.app import views
+from lgs_core.query.window import Window
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 

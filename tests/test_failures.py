@@ -38,9 +38,9 @@ from app_server import (
 from conftest import SAMPLE_CSV
 from streamlit.testing.v1 import AppTest
 
-from lgs_core import store
-from lgs_core.demo import load_demo
-from lgs_core.display import shown
+from lgs_core.present.display import shown
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 APP = str(REPO / "streamlit_app.py")
 TIMEOUT = 120

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from lgs_core import rfm
-from lgs_core.filters import (
+from lgs_core.analyses import rfm
+from lgs_core.app.filters import (
     Filters,
     cuts_to_query,
     filters_from_query,

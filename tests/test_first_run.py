@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from app_server import CHROMIUM_ARGS, metric, problems, require_chromium, settle, streamlit_server
 
-from lgs_core import store
 from lgs_core.errors import LgsError
+from lgs_core.store import store
 
 pytestmark = [pytest.mark.slow]
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from lgs_core import cli, history, store
-from lgs_core.access import AccessDenied, Principal, Role, os_user
-from lgs_core.demo import load_demo
+from lgs_core import cli
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
+from lgs_core.sources.demo import load_demo
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import history, store
+from lgs_core.store.access import AccessDenied, Principal, Role, os_user
 
 pytest_plugins = ["pg_fixtures"]
 
@@ -282,7 +283,7 @@ def test_a_restored_sync_resumes_incrementally_from_its_watermark(pg_db: str, tm
 
     from test_postgres import ROWS, add_generated_lines, write_csv
 
-    from lgs_core import postgres
+    from lgs_core.sources import postgres
 
     postgres.pg_load(write_csv(tmp_path / "rows.csv", ROWS), pg_db)
     db = tmp_path / "store.duckdb"

@@ -16,8 +16,9 @@ import pytest
 import xlsxwriter
 from helpers import GOOD_ROWS
 
-from lgs_core import ingest, store
 from lgs_core.errors import LgsError
+from lgs_core.sources import ingest
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,9 +10,11 @@ import duckdb
 import psycopg
 import pytest
 
-from lgs_core import analytics, ingest, postgres, rfm, store
+from lgs_core.analyses import analytics, rfm
 from lgs_core.errors import LgsError
-from lgs_core.window import Window
+from lgs_core.query.window import Window
+from lgs_core.sources import ingest, postgres
+from lgs_core.store import store
 
 pytest_plugins = ["pg_fixtures"]
 

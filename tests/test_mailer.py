@@ -28,9 +28,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from test_report_data import SPIKE_WEEK, injected_store, lgs, quiet_sunday
 
-from lgs_core import mailer, report, store
 from lgs_core.errors import LgsError
-from lgs_core.mailer import SmtpSettings
+from lgs_core.report import mailer, report
+from lgs_core.report.mailer import SmtpSettings
+from lgs_core.store import store
 
 PASSWORD = "s3cr3t-Pa55word!"
 USER = "reports@lgs.example"

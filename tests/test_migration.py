@@ -15,9 +15,11 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import cli, migration, rfm, store
+from lgs_core import cli
+from lgs_core.analyses import migration, rfm
 from lgs_core.errors import LgsError
-from lgs_core.window import Window
+from lgs_core.query.window import Window
+from lgs_core.store import store
 
 UK = "United Kingdom"
 FROM, TO = date(2010, 7, 1), date(2011, 1, 1)

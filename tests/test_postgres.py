@@ -27,8 +27,11 @@ from helpers import GOOD_ROWS, assert_summaries_equal_a_rebuild
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from lgs_core import cli_postgres, ingest, postgres, store, views
+from lgs_core.app import views
+from lgs_core.cli import postgres as cli_postgres
 from lgs_core.errors import LgsError
+from lgs_core.sources import ingest, postgres
+from lgs_core.store import store
 
 if TYPE_CHECKING:  # the fixtures' types; the module itself is loaded by pytest as a plugin
     from pg_fixtures import PasswordRole, PgServer
@@ -647,7 +650,9 @@ def _lgs_has_sync() -> bool:
     return "sync" in cli.build_parser().format_help()
 
 
-@pytest.mark.skipif(not _lgs_has_sync(), reason="lgs_core/cli.py does not wire cli_postgres.add_commands yet")
+@pytest.mark.skipif(
+    not _lgs_has_sync(), reason="lgs_core/cli/__init__.py does not wire cli_postgres.add_commands yet"
+)
 def test_lgs_sync_exits_2_with_one_line_and_no_password(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:
     postgres.pg_load(rows_csv, pg_db)
     env = {**os.environ, "LGS_PG_DSN": with_password(pg_db, SECRET), "LGS_DB": str(tmp_path / "store.duckdb")}

@@ -18,9 +18,11 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lgs_core import analytics, ingest, rfm, store
+from lgs_core.analyses import analytics, rfm
 from lgs_core.errors import LgsError
-from lgs_core.window import Window
+from lgs_core.query.window import Window
+from lgs_core.sources import ingest
+from lgs_core.store import store
 
 HEADER = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
 FIRST_DATE, END_DATE = store.accepted_invoice_dates()

@@ -23,11 +23,14 @@ from helpers import Line, make_store
 from polars.testing import assert_frame_equal
 from psycopg import sql
 
-from lgs_core import analytics, cli, postgres, rfm, store
+from lgs_core import cli
+from lgs_core.analyses import analytics, rfm
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
-from lgs_core.pushdown import PostgresEngine
-from lgs_core.window import Window
+from lgs_core.query.pushdown import PostgresEngine
+from lgs_core.query.window import Window
+from lgs_core.sources import postgres
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import store
 
 if TYPE_CHECKING:
     from pg_fixtures import PasswordRole, PgServer

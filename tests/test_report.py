@@ -28,12 +28,14 @@ from test_report_data import (
     plain_store,
 )
 
-from lgs_core import analytics, report, store
-from lgs_core.anomaly import DETECTED, DetectorSettings
+from lgs_core.analyses import analytics
+from lgs_core.analyses.anomaly import DETECTED, DetectorSettings
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
+from lgs_core.query.window import Window, bind
+from lgs_core.report import report
+from lgs_core.sources.ingest import load_file
 from lgs_core.sqlfiles import SQL_DIR, read_sql
-from lgs_core.window import Window, bind
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 LAST_COMPLETE = date(2011, 11, 28)  # the demo data ends on Fri 9 Dec 2011: 2011-W48 is the last full week
@@ -329,7 +331,7 @@ def test_the_real_sample_gives_a_report(sample_xlsx: Path, tmp_path: Path) -> No
 
 def test_the_report_modules_never_import_streamlit() -> None:
     code = (
-        "import sys, lgs_core.report, lgs_core.anomaly, lgs_core.mailer, lgs_core.cli_report; "
+        "import sys, lgs_core.report.report, lgs_core.analyses.anomaly, lgs_core.report.mailer, lgs_core.cli.report; "
         "print('streamlit' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

@@ -13,7 +13,7 @@ import pytest
 import test_report_data
 from test_report_data import EARLY_SPIKE_WEEK, SPIKE_WEEK, injected_store, lgs
 
-from lgs_core import cli_report
+from lgs_core.cli import report as cli_report
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lgs_core import cli, store
-from lgs_core.demo import SCHEMA, generate_lines
+from lgs_core import cli
+from lgs_core.sources.demo import SCHEMA, generate_lines
+from lgs_core.store import store
 
 DEMO_ROWS = 600_000
 SEED = 42
@@ -150,7 +151,7 @@ def injected_store() -> Path:
 @cache
 def quiet_sunday() -> str:
     """The Sunday (ISO text) of the first week from February 2011 where no metric is flagged or watched."""
-    from lgs_core import report
+    from lgs_core.report import report
 
     con = store.connect(injected_store(), read_only=True)
     try:

@@ -1,6 +1,6 @@
 """The Reports page under Streamlit's AppTest on a real store: it picks a week, shows the flags in words, the
 figures and the chart, and switching the week switches the report. (The page only lays out what
-lgs_core.report returns; tests/test_report.py checks the numbers.)
+lgs_core.report.report returns; tests/test_report.py checks the numbers.)
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_report_data import DIP_WEEK, SPIKE_WEEK, injected_store
 
-from lgs_core.display import shown
-from lgs_core.filters import Filters
+from lgs_core.app.filters import Filters
+from lgs_core.present.display import shown
 from pages import _common
 
 PAGE = Path(__file__).resolve().parent.parent / "pages" / "reports.py"

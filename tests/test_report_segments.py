@@ -1,5 +1,5 @@
-"""The weekly report names the saved segments whose size moved unusually (lgs_core.saved_segments.size_moves,
-judged by lgs_core.anomaly's detector), on a real demo store with a planted jump."""
+"""The weekly report names the saved segments whose size moved unusually (lgs_core.analyses.saved_segments.size_moves,
+judged by lgs_core.analyses.anomaly's detector), on a real demo store with a planted jump."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lgs_core import report, store
-from lgs_core.anomaly import SEGMENT_CUSTOMERS, detect
-from lgs_core.demo import load_demo
-from lgs_core.saved_segments import SaveSegment, apply_change, size_moves, weekly_sizes
-from lgs_core.segment_rules import Condition, all_of
-from lgs_core.window import Window
+from lgs_core.analyses.anomaly import SEGMENT_CUSTOMERS, detect
+from lgs_core.analyses.saved_segments import SaveSegment, apply_change, size_moves, weekly_sizes
+from lgs_core.analyses.segment_rules import Condition, all_of
+from lgs_core.query.window import Window
+from lgs_core.report import report
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 NEW_PRODUCT = "99999Z"  # a product nobody bought before the report's week
 HOSTILE_NAME = "<script>alert('x')</script> | **bold**"
@@ -114,7 +115,7 @@ def test_weekly_sizes_are_the_rule_at_each_weeks_end(planted: Path) -> None:
     con = store.connect(planted, read_only=True)
     try:
         weeks = report.complete_weeks(con)[:3][::-1]
-        from lgs_core.saved_segments import customer_facts, evaluate, list_segments
+        from lgs_core.analyses.saved_segments import customer_facts, evaluate, list_segments
 
         segments = list_segments(con)
         sizes = weekly_sizes(con, Window(), segments, weeks)
@@ -186,7 +187,7 @@ def test_the_reports_page_names_the_segment(planted: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize("weeks_back", [0, 2, 49, 62])  # the report's week, and weeks around new year
 def test_judging_only_the_weeks_the_detector_reads_changes_nothing(planted: Path, weeks_back: int) -> None:
-    from lgs_core.saved_segments import REPORT_HISTORY_WEEKS, list_segments
+    from lgs_core.analyses.saved_segments import REPORT_HISTORY_WEEKS, list_segments
 
     con = store.connect(planted, read_only=True)
     try:

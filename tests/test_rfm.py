@@ -19,9 +19,9 @@ import polars as pl
 import pytest
 from helpers import Line, make_store
 
-from lgs_core import rfm
+from lgs_core.analyses import rfm
 from lgs_core.errors import LgsError
-from lgs_core.window import Window
+from lgs_core.query.window import Window
 
 # --- the scoring rule: pandas qcut semantics, exactly ---------------------------------------------------------
 
@@ -403,7 +403,7 @@ def test_rfm11_scores_r_against_fm(sample: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_definitions_cover_every_rfm_column(sample: duckdb.DuckDBPyConnection) -> None:
-    from lgs_core.analytics import definition
+    from lgs_core.analyses.analytics import definition
 
     result = rfm.rfm(sample, Window(), rfm.RfmParams(segment_map="rfm11"))
     columns = set(result.customers.columns) | set(result.summary().columns) | set(result.grid().columns)

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lgs_core import access, display
-from lgs_core.demo import load_demo
+from lgs_core.present import display
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import access
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")

@@ -1,4 +1,4 @@
-"""Saved segments (lgs_core.saved_segments): kept by name in the store, the same facts as RFM, over time, who moved.
+"""Saved segments (lgs_core.analyses.saved_segments): kept by name in the store, the same facts as RFM, over time, who moved.
 
 Real DuckDB files: the hand-made store of tests/segment_fixtures.py (answers known by hand) and the real sample.
 """
@@ -15,11 +15,8 @@ import polars as pl
 import pytest
 from segment_fixtures import HOSTILE_COUNTRY, MARKETER_CUSTOMERS, make_segment_store
 
-from lgs_core import analytics, clv, rfm, store
-from lgs_core.demo import load_demo
-from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
-from lgs_core.saved_segments import (
+from lgs_core.analyses import analytics, clv, rfm
+from lgs_core.analyses.saved_segments import (
     IN_STATE,
     NEW_STATE,
     OUT_STATE,
@@ -39,8 +36,12 @@ from lgs_core.saved_segments import (
     segment_migration,
     tier_of,
 )
-from lgs_core.segment_rules import Condition, Group, all_of, any_of
-from lgs_core.window import Window
+from lgs_core.analyses.segment_rules import Condition, Group, all_of, any_of
+from lgs_core.errors import LgsError
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import store
 
 MARKETER = all_of(
     Condition.make("country", "in", ["France"]),
@@ -378,11 +379,11 @@ def test_facts_of_an_empty_window_are_empty(con: duckdb.DuckDBPyConnection) -> N
 
 
 def test_the_definitions_are_quoted_in_the_docs() -> None:
-    from lgs_core import clusters
-    from lgs_core.segment_rules import FIELDS
+    from lgs_core.analyses import clusters
+    from lgs_core.analyses.segment_rules import FIELDS
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "SEGMENTATION.md").read_text(encoding="utf-8")
-    for module in (clusters, __import__("lgs_core.saved_segments", fromlist=["DEFINITIONS"])):
+    for module in (clusters, __import__("lgs_core.analyses.saved_segments", fromlist=["DEFINITIONS"])):
         for key, text in module.DEFINITIONS.items():
             assert f"- `{key}`: {text}" in doc, f"docs/SEGMENTATION.md lacks the definition of {key}"
     for spec in FIELDS.values():
@@ -398,7 +399,7 @@ def test_a_rule_on_the_facts_alone_needs_no_store(con: duckdb.DuckDBPyConnection
 
 def test_the_average_order_value_is_rounded_once_from_the_exact_amounts() -> None:
     """5.027 over 5 orders is £1.0054: £1.01, not the £1.00 a division rounded to 3 decimals first would give."""
-    from lgs_core.saved_segments import _FACTS_SCHEMA
+    from lgs_core.analyses.saved_segments import _FACTS_SCHEMA
 
     end = datetime(2011, 12, 10)
     frame = pl.DataFrame(

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lgs_core import clusters, store
-from lgs_core.demo import load_demo
-from lgs_core.saved_segments import SaveSegment, apply_change, customer_facts, evaluate
-from lgs_core.segment_rules import Condition, Group, all_of, any_of
-from lgs_core.window import Window
+from lgs_core.analyses import clusters
+from lgs_core.analyses.saved_segments import SaveSegment, apply_change, customer_facts, evaluate
+from lgs_core.analyses.segment_rules import Condition, Group, all_of, any_of
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "streamlit_app.py")
@@ -158,7 +159,7 @@ def test_the_over_time_tab(demo_store: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_a_segment_deleted_meanwhile_falls_back_to_a_new_one(
     demo_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lgs_core.saved_segments import DeleteSegment
+    from lgs_core.analyses.saved_segments import DeleteSegment
 
     con = store.connect(demo_store)
     try:

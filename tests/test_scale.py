@@ -17,9 +17,10 @@ import polars as pl
 import pytest
 
 from benchmarks.scale import CUSTOMER_STRIDE, scale_store
-from lgs_core import analytics, rfm, store
-from lgs_core.demo import load_demo
-from lgs_core.window import Window
+from lgs_core.analyses import analytics, rfm
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 CLASSIC = date(2012, 1, 1)  # the notebook's reference date (DOMAIN.md §2.7), the same for both stores
 FIXED = rfm.FixedCuts.parse("r=30,90,180,365;f=1,2,5,10;m=100,500,1000,5000")

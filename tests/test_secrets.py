@@ -22,7 +22,7 @@ import pytest
 from app_server import CHROMIUM_ARGS, REPO, free_port, require_chromium, settle, streamlit_server
 from streamlit.testing.v1 import AppTest
 
-from lgs_core.demo import load_demo
+from lgs_core.sources.demo import load_demo
 
 if TYPE_CHECKING:
     from pg_fixtures import PasswordRole

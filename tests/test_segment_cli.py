@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from segment_fixtures import MARKETER_CUSTOMERS, make_segment_store
 
-from lgs_core import cli, store
-from lgs_core.saved_segments import SaveSegment, apply_change
-from lgs_core.segment_rules import Condition, all_of
+from lgs_core import cli
+from lgs_core.analyses.saved_segments import SaveSegment, apply_change
+from lgs_core.analyses.segment_rules import Condition, all_of
+from lgs_core.store import store
 
 NAME = "France, last order within 60 days, spent over £1,000"
 RULE = all_of(
@@ -120,7 +121,7 @@ def test_a_hostile_country_matches_nobody(db: str, capsys: pytest.CaptureFixture
 
 def test_the_segment_commands_import_nothing_heavy_for_help() -> None:
     code = (
-        "import sys, lgs_core.cli_saved_segments as m, argparse; "
+        "import sys, lgs_core.cli.saved_segments as m, argparse; "
         "p = argparse.ArgumentParser(); m.add_commands(p.add_subparsers()); "
         "print(sorted(x for x in ('polars', 'duckdb', 'sklearn', 'streamlit') if x in sys.modules))"
     )

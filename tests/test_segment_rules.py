@@ -1,4 +1,4 @@
-"""Saved segments' rules (lgs_core.segment_rules): their words, their SQL, and what hostile input does to them.
+"""Saved segments' rules (lgs_core.analyses.segment_rules): their words, their SQL, and what hostile input does to them.
 
 The SQL is checked two ways: as text (every user value is a bound parameter, never part of the query; no
 database, STYLE.md §4) and on a real store (tests/segment_fixtures.py), where hostile values find exactly the
@@ -16,10 +16,9 @@ import duckdb
 import pytest
 from segment_fixtures import HOSTILE_COUNTRY, MARKETER_CUSTOMERS, make_segment_store
 
-from lgs_core import rfm
-from lgs_core.errors import LgsError
-from lgs_core.saved_segments import customer_facts, evaluate
-from lgs_core.segment_rules import (
+from lgs_core.analyses import rfm
+from lgs_core.analyses.saved_segments import customer_facts, evaluate
+from lgs_core.analyses.segment_rules import (
     FIELDS,
     MAX_CONDITIONS,
     RFM_MAPS,
@@ -32,7 +31,8 @@ from lgs_core.segment_rules import (
     rule_from_json,
     rule_from_text,
 )
-from lgs_core.window import Window
+from lgs_core.errors import LgsError
+from lgs_core.query.window import Window
 
 HOSTILE = [
     "'; drop table lines; --",

@@ -29,8 +29,8 @@ from app_server import (
     streamlit_server,
 )
 
-from lgs_core import access, history, store
-from lgs_core.demo import load_demo
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import access, history, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

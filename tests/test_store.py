@@ -9,7 +9,8 @@ import threading
 import time
 from pathlib import Path
 
-from lgs_core import ingest, store
+from lgs_core.sources import ingest
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = REPO / "tests" / "data" / "bad"

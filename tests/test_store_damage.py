@@ -27,10 +27,10 @@ from app_server import CHROMIUM_ARGS, REPO, metric, problems, require_chromium, 
 from helpers import mounted_tmpfs
 from streamlit.testing.v1 import AppTest
 
-from lgs_core import store
-from lgs_core.demo import load_demo
-from lgs_core.display import shown
 from lgs_core.errors import StoreBusyError
+from lgs_core.present.display import shown
+from lgs_core.sources.demo import load_demo
+from lgs_core.store import store
 
 APP = str(REPO / "streamlit_app.py")
 SEMICOLON = REPO / "tests" / "data" / "bad" / "semicolon.csv"

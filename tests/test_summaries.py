@@ -23,10 +23,11 @@ import pytest
 from helpers import Line, assert_summaries_equal_a_rebuild, make_store
 from polars.testing import assert_frame_equal
 
-from lgs_core import analytics, rfm, store
-from lgs_core.demo import load_demo
-from lgs_core.ingest import load_file
-from lgs_core.window import Window, bind, query
+from lgs_core.analyses import analytics, rfm
+from lgs_core.query.window import Window, bind, query
+from lgs_core.sources.demo import load_demo
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import store
 
 LINES_SQL = Path(__file__).resolve().parent / "lines_sql"
 

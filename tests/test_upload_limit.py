@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from app_server import CHROMIUM_ARGS, REPO, require_chromium, settle, streamlit_server
 
-from lgs_core.demo import load_demo
+from lgs_core.sources.demo import load_demo
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""lgs_core.views: what each page shows, on real DuckDB stores (demo data and the real sample).
+"""lgs_core.app.views: what each page shows, on real DuckDB stores (demo data and the real sample).
 
 Data contracts (STYLE.md §6): the KPI cards reconcile with the window totals and the monthly figures, the
 segment table with the scored customers, an export with the customers of exactly the chosen segments.
@@ -21,11 +21,13 @@ import openpyxl
 import polars as pl
 import pytest
 
-from lgs_core import analytics, rfm, store, views
-from lgs_core.demo import load_demo
+from lgs_core.analyses import analytics, rfm
+from lgs_core.app import views
 from lgs_core.errors import LgsError
-from lgs_core.ingest import load_file
-from lgs_core.window import Window
+from lgs_core.query.window import Window
+from lgs_core.sources.demo import load_demo
+from lgs_core.sources.ingest import load_file
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -440,7 +442,7 @@ def test_postgres_settings_from_secrets() -> None:
 
 
 def test_views_and_charts_never_import_streamlit() -> None:
-    code = "import sys, lgs_core.views, lgs_core.charts; print('streamlit' in sys.modules)"
+    code = "import sys, lgs_core.app.views, lgs_core.present.charts; print('streamlit' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
@@ -530,8 +532,8 @@ def test_affinity_pairs_are_listed_once() -> None:
 
 
 def test_a_load_says_what_it_replaced(tmp_path: Path, sample_csv: Path) -> None:
-    from lgs_core.demo import load_demo
-    from lgs_core.ingest import load_file
+    from lgs_core.sources.demo import load_demo
+    from lgs_core.sources.ingest import load_file
 
     db = tmp_path / "store.duckdb"
     load_demo(db, rows=20_000, seed=1)
