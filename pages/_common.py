@@ -97,7 +97,9 @@ def ensure_data() -> None:
     [postgres] section in the secrets, sync it once per server process instead (then "Refresh")."""
     section = postgres_section()
     if section is not None:
-        dsn, _ = views.postgres_settings(section)
+        from lgs_core.sources import postgres  # psycopg only when PostgreSQL is configured
+
+        dsn, _ = postgres.section_settings(section)
         if start_sync_once(dsn):
             try:
                 sync_postgres(section)
@@ -494,7 +496,7 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False, by: Principal 
     the start-up sync)."""
     from lgs_core.sources import postgres
 
-    dsn, table = views.postgres_settings(section)
+    dsn, table = postgres.section_settings(section)
     bar = st.progress(0.0, text=f"Syncing the PostgreSQL table {table}…")
     try:
         result = postgres.sync(dsn, db_path(), table=table, full=full, progress=progress_to(bar), by=by)
@@ -516,7 +518,11 @@ def demo_data_banner(info: store.StoreInfo) -> None:
 def stale_data_banner(info: store.StoreInfo) -> None:
     """After a failed start-up sync: one line saying how old the data shown is, and why."""
     section = postgres_section()
-    reason = _start_sync_failure.get(views.postgres_settings(section)[0]) if section is not None else None
+    reason = None
+    if section is not None:
+        from lgs_core.sources import postgres  # psycopg only when PostgreSQL is configured
+
+        reason = _start_sync_failure.get(postgres.section_settings(section)[0])
     if reason is None:
         return
     latest = info.loads[-1]["loaded_at"] if info.loads else None

@@ -34,6 +34,7 @@ from lgs_core.analyses.segment_rules import (
 )
 from lgs_core.app.views import count_text, money_text
 from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
 from lgs_core.present.display import literal
 from lgs_core.query.window import Window
 from lgs_core.store import access, store
@@ -769,7 +770,7 @@ def _build_tab() -> None:
                     help="Not in it at the first date (or not yet a customer).",
                 )
                 n4.metric("Left", count_text(moved.left))
-                st.vega_lite_chart(moved.flow_chart(), width="stretch")
+                st.vega_lite_chart(segment_charts.flow_chart(moved), width="stretch")
                 st.caption(f"**States**: {saved_segments.DEFINITIONS['migration_states']}")
                 c_from, c_to = st.columns(2)
                 from_state = c_from.selectbox("From", moved.from_states, index=2, key="sseg_mig_cell_from")
@@ -813,11 +814,11 @@ with tab_time:
             )
         elif past is not None:
             left, right = st.columns(2)
-            left.vega_lite_chart(past.customers_chart(), width="stretch")
+            left.vega_lite_chart(segment_charts.history_customers_chart(past), width="stretch")
             left.caption(
                 f"**Customers at the month's end**: {saved_segments.DEFINITIONS['history_customers']}"
             )
-            right.vega_lite_chart(past.revenue_chart(), width="stretch")
+            right.vega_lite_chart(segment_charts.history_revenue_chart(past), width="stretch")
             right.caption(
                 f"**Revenue**: {saved_segments.DEFINITIONS['history_revenue']} Faded: a month the date range cuts short."
             )
@@ -898,7 +899,7 @@ with tab_clusters:
                     },
                 )
             left, right = st.columns([3, 2])
-            left.vega_lite_chart(found.scatter(), width="stretch")
+            left.vega_lite_chart(segment_charts.cluster_scatter(found), width="stretch")
             with right:
                 st.dataframe(
                     found.silhouettes,

@@ -18,6 +18,7 @@ from helpers import Line, make_store
 from lgs_core import cli
 from lgs_core.analyses import affinity, rfm
 from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
 from lgs_core.store import store
@@ -155,7 +156,7 @@ def test_hibernating_products_chart_and_manifest(tiny: duckdb.DuckDBPyConnection
         (E, 1, 0.5),
         (A, 1, 0.5),
     ]
-    spec = result.products_chart().to_dict()
+    spec = segment_charts.products_chart(result).to_dict()
     dots = spec["layer"][1]
     assert dots["encoding"]["x"]["axis"]["format"] == ".0%"
     assert {v["who"] for v in dots["data"]["values"]} == {"Hibernating", "All customers"}

@@ -22,7 +22,7 @@ import pytest
 from lgs_core.analyses import affinity, clv, cohorts, migration
 from lgs_core.analyses.rfm import RfmParams
 from lgs_core.app import views
-from lgs_core.present import charts, vegalite
+from lgs_core.present import charts, segment_charts, vegalite
 from lgs_core.present.vegalite import VegaLite
 from lgs_core.query.window import Window
 from lgs_core.report import report
@@ -103,14 +103,17 @@ def _builders() -> dict[str, Callable[[dict[str, Any]], VegaLite]]:
 def _other_builders() -> dict[str, Callable[[dict[str, Any]], VegaLite]]:
     """The charts built outside lgs_core.present.charts: Deeper segments' tabs, Saved segments and the weekly report."""
     return {
-        **{f"cohort_heatmap_{m}": (lambda r, m=m: r["cohorts"].heatmap(m)) for m in cohorts.MEASURES},
-        "migration_flow": lambda r: r["migration"].flow_chart(),
-        "clv_calibration": lambda r: r["calibration"].chart(),
-        "affinity_products": lambda r: r["affinity"].products_chart(),
-        "segment_customers_per_month": lambda r: r["segment_history"].customers_chart(),
-        "segment_revenue_per_month": lambda r: r["segment_history"].revenue_chart(),
-        "segment_moves": lambda r: r["segment_migration"].flow_chart(),
-        "cluster_scatter": lambda r: r["clusters"].scatter(),
+        **{
+            f"cohort_heatmap_{m}": (lambda r, m=m: segment_charts.retention_heatmap(r["cohorts"], m))
+            for m in cohorts.MEASURES
+        },
+        "migration_flow": lambda r: segment_charts.flow_chart(r["migration"]),
+        "clv_calibration": lambda r: segment_charts.calibration_chart(r["calibration"]),
+        "affinity_products": lambda r: segment_charts.products_chart(r["affinity"]),
+        "segment_customers_per_month": lambda r: segment_charts.history_customers_chart(r["segment_history"]),
+        "segment_revenue_per_month": lambda r: segment_charts.history_revenue_chart(r["segment_history"]),
+        "segment_moves": lambda r: segment_charts.flow_chart(r["segment_migration"]),
+        "cluster_scatter": lambda r: segment_charts.cluster_scatter(r["clusters"]),
         **{
             f"weekly_report_{m}": (lambda r, m=m: report.weekly_chart(r["report"], m, width="container"))
             for m in ("new_customers", "orders", "sales")

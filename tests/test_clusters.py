@@ -18,6 +18,7 @@ from lgs_core.analyses.clusters import (
 )
 from lgs_core.analyses.saved_segments import customer_facts
 from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
 from lgs_core.query.window import Window
 
 WINDOW = Window()
@@ -148,5 +149,5 @@ def test_clusters_of_the_real_sample(sample: duckdb.DuckDBPyConnection) -> None:
     assert len(set(result.names)) == result.k
     assert result.profile["customers"].sum() == facts.customers
     assert result.profile["revenue"].sum() == facts.frame["monetary"].sum()
-    assert result.scatter().to_dict()["mark"]["type"] == "circle"
+    assert segment_charts.cluster_scatter(result).to_dict()["mark"]["type"] == "circle"
     assert result.to_json()["k"] == result.k

@@ -25,6 +25,7 @@ from scipy import integrate, special
 from lgs_core import cli
 from lgs_core.analyses import clv
 from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
 from lgs_core.store import store
@@ -335,9 +336,9 @@ def test_calibration_on_demo(demo: duckdb.DuckDBPyConnection, tmp_path: Path) ->
     assert deciles["predicted_mean"].is_sorted()
     # The demo's customers follow a buy-till-you-die process: the model predicts the holdout's total closely.
     assert cal.predicted_total == pytest.approx(cal.actual_total, rel=0.15)
-    spec = cal.chart().to_dict()
+    spec = segment_charts.calibration_chart(cal).to_dict()
     assert {t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]} >= {"decile", "purchases"}
-    png = clv.save_calibration_png(cal, tmp_path / "cal.png")
+    png = segment_charts.save_calibration_png(cal, tmp_path / "cal.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(LgsError, match="less than a month to fit on"):
         clv.calibrate(demo, Window(date(2011, 6, 1), date(2011, 12, 9)), holdout_months=6)

@@ -18,6 +18,7 @@ from helpers import Line, make_store
 
 from lgs_core import cli
 from lgs_core.analyses import affinity, clv, cohorts, migration, rfm
+from lgs_core.present import segment_charts
 from lgs_core.query.window import Window
 from lgs_core.sources.ingest import load_file
 from lgs_core.store import store
@@ -137,7 +138,7 @@ def test_empty_window(tiny: duckdb.DuckDBPyConnection) -> None:
     assert result.is_empty
     assert result.cohorts().is_empty()
     assert result.triangle().is_empty()
-    assert result.heatmap().to_dict()["layer"]
+    assert segment_charts.retention_heatmap(result).to_dict()["layer"]
 
 
 # --- data contracts and the real sample ------------------------------------------------------------------
@@ -194,7 +195,7 @@ def test_sample_countries(sample: duckdb.DuckDBPyConnection) -> None:
 def test_heatmap_spec(sample: duckdb.DuckDBPyConnection) -> None:
     result = cohorts.cohort_retention(sample, Window())
     for measure in cohorts.MEASURES:
-        spec = result.heatmap(measure).to_dict()
+        spec = segment_charts.retention_heatmap(result, measure).to_dict()
         cells = spec["layer"][0]
         assert cells["mark"]["type"] == "rect"
         tips = {t["field"]: t.get("title", "") for t in cells["encoding"]["tooltip"]}

@@ -18,6 +18,7 @@ from helpers import Line, make_store
 from lgs_core import cli
 from lgs_core.analyses import migration, rfm
 from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
 from lgs_core.query.window import Window
 from lgs_core.store import store
 
@@ -176,7 +177,7 @@ def test_sample_reconciles_with_rfm(sample: duckdb.DuckDBPyConnection, segment_m
 
 def test_sample_flow_chart(sample: duckdb.DuckDBPyConnection) -> None:
     result = migration.migration(sample, Window(), date(2011, 1, 1), date(2011, 12, 10))
-    spec = result.flow_chart().to_dict()
+    spec = segment_charts.flow_chart(result).to_dict()
     bands, nodes = spec["layer"][0], spec["layer"][1]
     assert bands["mark"]["type"] == "area" and nodes["mark"]["type"] == "rect"
     tips = {t["field"] for t in bands["encoding"]["tooltip"]}

@@ -27,7 +27,6 @@ from helpers import GOOD_ROWS, assert_summaries_equal_a_rebuild
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from lgs_core.app import views
 from lgs_core.cli import postgres as cli_postgres
 from lgs_core.errors import LgsError
 from lgs_core.sources import ingest, postgres
@@ -204,9 +203,9 @@ def test_the_cli_and_the_app_read_a_postgres_section_alike(
         secrets_toml = tmp_path / "secrets.toml"
         lines = "".join(f'{k} = "{v}"\n' for k, v in section.items())
         secrets_toml.write_text("[postgres]\n" + lines, encoding="utf-8")
-        assert postgres.resolve_dsn(None, secrets_toml) == views.postgres_settings(section)[0]
+        assert postgres.resolve_dsn(None, secrets_toml) == postgres.section_settings(section)[0]
     assert (
-        postgres.describe(views.postgres_settings({"host": "db", "username": "ann"})[0])
+        postgres.describe(postgres.section_settings({"host": "db", "username": "ann"})[0])
         == "host db, database ann, user ann"
     )
 

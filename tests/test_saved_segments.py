@@ -38,6 +38,7 @@ from lgs_core.analyses.saved_segments import (
 )
 from lgs_core.analyses.segment_rules import Condition, Group, all_of, any_of
 from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
 from lgs_core.sources.ingest import load_file
@@ -337,8 +338,8 @@ def test_the_monthly_history_is_the_rule_at_each_months_end(
     if preset == "standard":
         assert november["customers"] == 4
         assert november["revenue"] == Decimal("1700.000")  # customer 1's £500 and customer 9's £1,200
-    result.customers_chart().to_dict()
-    result.revenue_chart().to_dict()
+    segment_charts.history_customers_chart(result).to_dict()
+    segment_charts.history_revenue_chart(result).to_dict()
 
 
 def test_who_moved_in_and_out(con: duckdb.DuckDBPyConnection) -> None:
@@ -364,7 +365,7 @@ def test_who_moved_in_and_out(con: duckdb.DuckDBPyConnection) -> None:
     assert (moved.joined, moved.left, moved.stayed) == (2, 1, 1)
     assert ids(moved.cell(IN_STATE, OUT_STATE)) == [6]
     assert moved.matrix()["total"].sum() == 9
-    chart = moved.flow_chart().to_dict()
+    chart = segment_charts.flow_chart(moved).to_dict()
     assert set(chart["layer"][0]["encoding"]["color"]["scale"]["domain"]) == {IN_STATE, OUT_STATE, NEW_STATE}
     with pytest.raises(LgsError, match="not before"):
         segment_migration(con, Window(), MARKETER, date(2011, 12, 1), date(2011, 11, 1))

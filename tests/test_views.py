@@ -21,10 +21,11 @@ import openpyxl
 import polars as pl
 import pytest
 
-from lgs_core.analyses import analytics, rfm
+from lgs_core.analyses import amounts, analytics, rfm
 from lgs_core.app import views
 from lgs_core.errors import LgsError
 from lgs_core.query.window import Window
+from lgs_core.sources import postgres
 from lgs_core.sources.demo import load_demo
 from lgs_core.sources.ingest import load_file
 from lgs_core.store import store
@@ -213,8 +214,8 @@ def test_orders_reconcile(con: duckdb.DuckDBPyConnection, window: Window) -> Non
     assert result.histogram(False)["invoices"].sum() == dist.positive.count
     assert result.histogram(True)["invoices"].sum() == dist.trimmed_85.count
     # The fast histogram is analytics.histogram, bin for bin.
-    assert result.histogram(False).equals(dist.histogram(views.HISTOGRAM_BINS))
-    assert result.histogram(True).equals(dist.histogram(views.HISTOGRAM_BINS, trimmed=True))
+    assert result.histogram(False).equals(dist.histogram(amounts.HISTOGRAM_BINS))
+    assert result.histogram(True).equals(dist.histogram(amounts.HISTOGRAM_BINS, trimmed=True))
     totals = analytics.totals(con, result.window)
     assert (result.placed, result.canceled) == (totals.not_canceled, totals.canceled)
     assert result.cancellation_rate_pct == pytest.approx(100 * totals.canceled / totals.not_canceled)
@@ -225,21 +226,21 @@ def test_orders_reconcile(con: duckdb.DuckDBPyConnection, window: Window) -> Non
 
 
 def test_box_stats_follow_tukey() -> None:
-    amounts = pl.Series("amount", [1, 2, 3, 4, 5, 6, 7, 8, 100], dtype=pl.Float64)
-    box = views.box_stats(amounts)
+    series = pl.Series("amount", [1, 2, 3, 4, 5, 6, 7, 8, 100], dtype=pl.Float64)
+    box = amounts.box_stats(series)
     assert box is not None
     assert (box.q1, box.median, box.q3) == (3.0, 5.0, 7.0)
     assert (box.low_whisker, box.high_whisker) == (1.0, 8.0)  # 100 > 7 + 1.5 × 4
     assert box.outliers == 1 and box.outlier_amounts == (100.0,)
-    assert views.box_stats(pl.Series("amount", [], dtype=pl.Float64)) is None
+    assert amounts.box_stats(pl.Series("amount", [], dtype=pl.Float64)) is None
 
 
 def test_box_draws_a_bounded_number_of_outliers() -> None:
     values = [1.0] * 10 + [float(1000 + i) for i in range(5000)]
-    box = views.box_stats(pl.Series("amount", [5.0] * 20_000 + values))
+    box = amounts.box_stats(pl.Series("amount", [5.0] * 20_000 + values))
     assert box is not None
     assert box.outliers == 5010
-    assert len(box.outlier_amounts) <= views.MAX_OUTLIER_DOTS + 1
+    assert len(box.outlier_amounts) <= amounts.MAX_OUTLIER_DOTS + 1
     assert max(box.outlier_amounts) == 5999.0  # the largest is always drawn
 
 
@@ -431,18 +432,21 @@ def test_data_status_lists_the_quarantine_with_reasons(tmp_path: Path, sample_cs
 
 
 def test_postgres_settings_from_secrets() -> None:
-    dsn, table = views.postgres_settings(
+    dsn, table = postgres.section_settings(
         {"host": "db", "port": 5433, "dbname": "lgs", "user": "u", "password": "p w", "table": "retail_v2"}
     )
     assert table == "retail_v2"
     assert "host=db" in dsn and "port=5433" in dsn and "dbname=lgs" in dsn
-    assert views.postgres_settings({"host": "db"})[1] == "retail"
+    assert postgres.section_settings({"host": "db"})[1] == "retail"
     with pytest.raises(LgsError, match="unknown key 'hostname'"):
-        views.postgres_settings({"hostname": "db"})
+        postgres.section_settings({"hostname": "db"})
 
 
 def test_views_and_charts_never_import_streamlit() -> None:
-    code = "import sys, lgs_core.app.views, lgs_core.present.charts; print('streamlit' in sys.modules)"
+    code = (
+        "import sys, lgs_core.app.views, lgs_core.present.charts, lgs_core.present.segment_charts; "
+        "print('streamlit' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

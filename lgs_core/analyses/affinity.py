@@ -19,7 +19,6 @@ import polars as pl
 from lgs_core.analyses import export
 from lgs_core.analyses.rfm import RfmParams, rfm
 from lgs_core.errors import LgsError
-from lgs_core.present import vegalite as vl
 from lgs_core.query.window import Window, bind
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
@@ -132,9 +131,6 @@ class Affinity:
     def is_empty(self) -> bool:
         return self.segment_customers == 0
 
-    def products_chart(self, limit: int = 20) -> vl.VegaLite:
-        return products_chart(self, limit)
-
     def manifest(self, table: pl.DataFrame, what: str) -> dict[str, Any]:
         """The manifest of an exported ``table`` (products or pairs): RFM parameters, options, cut points."""
         return export.build_manifest(
@@ -246,63 +242,4 @@ def affinity(
         pairs=pairs,
         cut_points=scored.cut_points,
         data_version=store.data_version(con),
-    )
-
-
-def products_chart(result: Affinity, limit: int = 20) -> vl.VegaLite:
-    """A dot plot: each top product's reach in the segment and among all customers (%), joined by a line."""
-    top = result.products.head(limit).with_columns(
-        (pl.col("stock_code") + " · " + pl.col("description").fill_null("(no description)")).alias("product")
-    )
-    order = top["product"].to_list()
-    long = top.unpivot(
-        index=["product", "segment_customers", "all_customers", "lift"],
-        on=["reach", "base_reach"],
-        variable_name="who",
-        value_name="share",
-    ).with_columns(
-        pl.col("who").replace_strict(
-            {"reach": result.segment, "base_reach": "All customers"}, return_dtype=pl.String
-        )
-    )
-    tips = [
-        vl.tooltip("product:N", "Product"),
-        vl.tooltip("segment_customers:Q", f"{result.segment} customers who bought it", ",d"),
-        vl.tooltip("all_customers:Q", "All customers who bought it", ",d"),
-        vl.tooltip("lift:Q", "Lift (reach ÷ base reach)", ".2f"),
-    ]
-    y = vl.field("product:N", title=None, sort=order, axis={"labelLimit": 320})
-    rules = vl.layer(
-        vl.mark("rule", color="#8A8F94", strokeWidth=2),
-        {"y": y, "x": vl.field("reach:Q"), "x2": vl.field("base_reach"), "tooltip": tips},
-        dataset="products",
-    )
-    dots = vl.layer(
-        vl.mark("circle", size=90, opacity=1),
-        {
-            "y": y,
-            "x": vl.field(
-                "share:Q", title="Share of the customers who bought it (%)", axis={"format": ".0%"}
-            ),
-            "color": vl.field(
-                "who:N",
-                title=None,
-                scale={"domain": [result.segment, "All customers"], "range": ["#2F6F6B", "#C9A66B"]},
-                legend={"orient": "bottom"},
-            ),
-            "tooltip": [vl.tooltip("who:N", "Customers"), vl.tooltip("share:Q", "Share", ".1%"), *tips],
-        },
-        dataset="shares",
-    )
-    frames = {
-        "products": top.select(
-            "product", "reach", "base_reach", "segment_customers", "all_customers", "lift"
-        ),
-        "shares": long,
-    }
-    return vl.layered(
-        [rules, dots],
-        datasets=frames,
-        title=f"Top products of {result.segment}: reach in the segment vs all customers",
-        height=max(200, 28 * top.height),
     )

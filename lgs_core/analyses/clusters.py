@@ -32,7 +32,6 @@ from numpy.typing import NDArray
 
 from lgs_core.analyses import export
 from lgs_core.errors import LgsError
-from lgs_core.present import vegalite as vl
 from lgs_core.query.window import Window
 
 Array = NDArray[np.float64]
@@ -196,9 +195,6 @@ class Clusters:
         return self.profile.with_columns(
             pl.col("revenue").cast(pl.Float64), pl.col("median_spend").cast(pl.Float64)
         )
-
-    def scatter(self, max_points: int = 6_000) -> vl.VegaLite:
-        return cluster_scatter(self, max_points)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -395,57 +391,6 @@ def _profile(customers: pl.DataFrame, centres: Sequence[Any], names: Sequence[st
             "spend_z": pl.Float64,
         },
         orient="row",
-    )
-
-
-def cluster_scatter(result: Clusters, max_points: int = 6_000) -> vl.VegaLite:
-    """Customers by recency (days, log scale) and spend (£, log scale), coloured by cluster name."""
-    from lgs_core.present.charts import (
-        SEGMENT_PALETTE,  # the segments' colours (charts reads views: imported when drawn)
-    )
-
-    frame = result.customers.filter(pl.col("monetary") > 0)
-    if frame.height > max_points:  # an even, seeded sample keeps the chart light
-        frame = frame.sample(max_points, seed=result.seed)
-    data = frame.select(
-        "customer_id",
-        (pl.col("recency_days") + 1).alias("recency_plus_one"),
-        "recency_days",
-        "frequency",
-        pl.col("monetary").cast(pl.Float64),
-        "name",
-    )
-    names = list(result.names)
-    colours = {
-        "domain": names,
-        "range": [SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(len(names))],
-    }
-    return vl.chart(
-        data,
-        vl.mark("circle", size=18, opacity=0.6),
-        {
-            "x": vl.field(
-                "recency_plus_one:Q", title="Days since the last order + 1 (log scale)", scale={"type": "log"}
-            ),
-            "y": vl.field(
-                "monetary:Q", title="Spend (£, log scale)", scale={"type": "log"}, axis={"format": ",.0f"}
-            ),
-            "color": vl.field(
-                "name:N",
-                title="Cluster",
-                scale=colours,
-                legend={"orient": "bottom", "columns": 2, "labelLimit": 320},
-            ),
-            "tooltip": [
-                vl.tooltip("customer_id:Q", "Customer", "d"),
-                vl.tooltip("name:N", "Cluster"),
-                vl.tooltip("recency_days:Q", "Days since the last order"),
-                vl.tooltip("frequency:Q", "Orders"),
-                vl.tooltip("monetary:Q", "Spend (£)", ",.2f"),
-            ],
-        },
-        title="Customers by recency and spend, coloured by cluster",
-        height=380,
     )
 
 

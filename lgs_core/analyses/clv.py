@@ -22,7 +22,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,7 +33,6 @@ from scipy import integrate, optimize, special
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
 from lgs_core.errors import LgsError
-from lgs_core.present import vegalite as vl
 from lgs_core.query.window import Window, bind
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
@@ -624,9 +622,6 @@ class Calibration:
     def actual_total(self) -> int:
         return int(self.customers["actual"].sum())
 
-    def chart(self) -> vl.VegaLite:
-        return calibration_chart(self)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "window": self.window.to_json(),
@@ -701,65 +696,3 @@ def calibrate(
         deciles=deciles,
         data_version=store.data_version(con),
     )
-
-
-def calibration_chart(cal: Calibration) -> vl.VegaLite:
-    """Predicted against actual purchase days in the holdout, mean per customer, by decile of prediction."""
-    frame = cal.deciles.unpivot(
-        index=["decile", "customers"],
-        on=["predicted_mean", "actual_mean"],
-        variable_name="series",
-        value_name="purchases",
-    ).with_columns(
-        pl.col("series").replace_strict(
-            {"predicted_mean": "Predicted (BG/NBD)", "actual_mean": "Actual"}, return_dtype=pl.String
-        )
-    )
-    colours = {"domain": ["Predicted (BG/NBD)", "Actual"], "range": ["#2F6F6B", "#C9A66B"]}
-    lines = vl.layer(
-        vl.mark("line", point={"size": 60}, strokeWidth=2.5),
-        {
-            "x": vl.field(
-                "decile:O", title="Decile of predicted purchases (10 = highest)", axis={"labelAngle": 0}
-            ),
-            "y": vl.field(
-                "purchases:Q", title=f"Purchase days per customer in the {cal.holdout_days} held-out days"
-            ),
-            "color": vl.field("series:N", title=None, scale=colours, legend={"orient": "top-left"}),
-            "tooltip": [
-                vl.tooltip("decile:O", "Decile"),
-                vl.tooltip("series:N", "Series"),
-                vl.tooltip("purchases:Q", "Purchase days per customer", ",.2f"),
-                vl.tooltip("customers:Q", "Customers in the decile", ",d"),
-            ],
-        },
-    )
-    return vl.layered(
-        [lines],
-        data=frame,
-        title={
-            "text": "Predicted vs actual purchases in the held-out months",
-            "subtitle": (
-                f"fitted on purchases to {cal.calibration_end - timedelta(days=1):%d %b %Y}; held out "
-                f"{cal.calibration_end:%d %b %Y} – {cal.holdout_end:%d %b %Y}; {cal.customers.height:,} customers; "
-                f"total predicted {cal.predicted_total:,.0f}, actual {cal.actual_total:,}"
-            ),
-        },
-        height=320,
-        width=560,
-    )
-
-
-def save_calibration_png(cal: Calibration, path: str | Path, *, scale: float = 2.0) -> Path:
-    """Render the calibration chart to a PNG with vl-convert (offline)."""
-    import vl_convert as vlc
-
-    target = Path(path)
-    png = vlc.vegalite_to_png(calibration_chart(cal).to_dict(), scale=scale)
-    try:
-        target.write_bytes(png)
-    except OSError as exc:
-        raise LgsError(
-            f"cannot write ({exc.strerror})", where=str(target), todo="choose a writable path"
-        ) from None
-    return target

@@ -22,8 +22,6 @@ import polars as pl
 
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
-from lgs_core.present import vegalite as vl
-from lgs_core.present.vegalite import VegaLite
 from lgs_core.query.window import Window, bind
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
@@ -168,9 +166,6 @@ class CohortRetention:
         )
         return rows.sort("customer_id")
 
-    def heatmap(self, measure: Measure = "active_share") -> VegaLite:
-        return retention_heatmap(self, measure)
-
     def manifest(
         self, table: pl.DataFrame, what: str, filters: dict[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -215,76 +210,4 @@ def cohort_retention(
     )
     return CohortRetention(
         window=resolved, preset=chosen, cells=cells, customers=customers, data_version=store.data_version(con)
-    )
-
-
-# --- the heat map ----------------------------------------------------------------------------------------
-
-_MEASURE_TITLES: dict[str, tuple[str, str]] = {
-    "active_share": ("Share of the cohort buying (%)", ".0%"),
-    "active_customers": ("Customers buying", ",d"),
-    "revenue": ("Revenue (£)", ",.0f"),
-}
-
-
-def retention_heatmap(result: CohortRetention, measure: Measure = "active_share") -> VegaLite:
-    """The triangle as a heat map: a row per cohort (first-purchase month), a column per month since;
-    colour = ``measure``; each cell's tooltip gives the month, the cohort, its count, share and revenue."""
-    title, fmt = _MEASURE_TITLES[measure]
-    frame = result.with_whole_months().with_columns(
-        pl.col("revenue").cast(pl.Float64),
-        pl.col("cohort_month").dt.strftime("%Y-%m").alias("cohort"),
-        pl.col("activity_month").dt.strftime("%Y-%m").alias("month"),
-    )
-    cohorts = sorted(set(frame["cohort"].to_list()))
-    rows = max(len(cohorts), 1)
-    base = {
-        "x": vl.field(
-            "months_since:O",
-            title="Months since the first purchase (0 = the cohort's month)",
-            axis={"labelAngle": 0},
-        ),
-        "y": vl.field("cohort:O", title="Cohort (month of first purchase)", sort=cohorts),
-        "tooltip": [
-            vl.tooltip("cohort:N", "Cohort"),
-            vl.tooltip("month:N", "Month"),
-            vl.tooltip("months_since:Q", "Months since first purchase"),
-            vl.tooltip("cohort_customers:Q", "Customers in the cohort", ",d"),
-            vl.tooltip("active_customers:Q", "Customers buying in the month", ",d"),
-            vl.tooltip("active_share:Q", "Share of the cohort buying", ".1%"),
-            vl.tooltip("revenue:Q", "Revenue of the cohort in the month (£)", ",.2f"),
-            vl.tooltip("whole_month:N", "Whole month in the date range"),
-        ],
-    }
-    # Month 0 is 100% by definition: scale the colour on the later months, or month 0 washes out the rest.
-    later = frame.filter(pl.col("months_since") > 0)[measure]
-    top = float(later.max()) if later.len() and later.max() is not None else 1.0  # type: ignore[arg-type]
-    cells = vl.layer(
-        vl.mark("rect", stroke="white", strokeWidth=0.5),
-        {
-            **base,
-            "color": vl.field(
-                f"{measure}:Q",
-                title=title,
-                scale={"scheme": "tealblues", "domain": [0, max(top, 1e-9)], "clamp": True},
-                legend={"format": fmt},
-            ),
-            "opacity": vl.condition("datum.whole_month", 1.0, 0.45),
-        },
-    )
-    layers: list[dict[str, Any]] = [cells]
-    if rows <= 30:  # numbers in the cells while they stay legible
-        text_fmt = ".0%" if measure == "active_share" else (",d" if measure == "active_customers" else ",.0f")
-        ink = vl.condition(f"datum.{measure} > {top / 2}", "white", "#1F2A30")
-        layers.append(
-            vl.layer(
-                vl.mark("text", fontSize=9),
-                {**base, "text": vl.field(f"{measure}:Q", format=text_fmt), "color": ink},
-            )
-        )
-    return vl.layered(
-        layers,
-        data=frame.drop("cohort_month", "activity_month"),
-        title=f"Cohort retention: {title.lower()}",
-        height=max(220, 22 * rows),
     )

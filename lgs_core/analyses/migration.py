@@ -27,8 +27,6 @@ import polars as pl
 from lgs_core.analyses import export
 from lgs_core.analyses.rfm import RfmParams, RfmResult, rfm
 from lgs_core.errors import LgsError
-from lgs_core.present import vegalite as vl
-from lgs_core.present.charts import SEGMENT_PALETTE
 from lgs_core.query.window import Window, store_bounds
 from lgs_core.store import store
 
@@ -37,8 +35,6 @@ LAPSED = "Lapsed"
 # The names used instead when the segment map has a segment called New (rfm11 does) or Lapsed.
 NEW_IF_TAKEN = "Not yet a customer"
 LAPSED_IF_TAKEN = "Lapsed (no purchase)"
-NEW_COLOUR = "#34495E"
-LAPSED_COLOUR = "#BDB5AA"
 
 DEFINITIONS: dict[str, str] = {
     "reference_dates": "RFM is scored twice with the same settings: at each reference date D the window runs "
@@ -158,13 +154,6 @@ class Migration:
         return self.customers.filter(
             (pl.col("from_state") == from_state) & (pl.col("to_state") == to_state)
         ).sort("customer_id")
-
-    def flow_chart(self, min_customers: int = 1) -> vl.VegaLite:
-        return flow_chart(self, min_customers)
-
-    def state_colours(self) -> dict[str, str]:
-        """The colour of each state in the flow chart (a subclass with other states gives its own)."""
-        return _state_colours(self)
 
     def manifest(
         self, table: pl.DataFrame, what: str, filters: dict[str, Any] | None = None
@@ -297,200 +286,3 @@ def _transitions(
     return (
         joined.select(list(_CUSTOMER_SCHEMA)).cast(_CUSTOMER_SCHEMA).sort("customer_id")  # type: ignore[arg-type]
     )
-
-
-# --- the flow chart ----------------------------------------------------------------------------------------
-
-_GAP = 0.02  # the space between two nodes of a side, as a share of the side's height
-_CURVE_POINTS = 24
-
-
-def _smooth(u: float) -> float:
-    return u * u * (3 - 2 * u)
-
-
-def flow_chart(result: Migration, min_customers: int = 1) -> vl.VegaLite:
-    """A flow (Sankey) chart: the first date's states on the left, the second's on the right, a band per
-    cell whose thickness is its customers. Cells with fewer than ``min_customers`` are left out of the bands
-    (the nodes keep every customer)."""
-    flows = result.flows().filter(pl.col("customers") > 0)
-    total = max(int(flows["customers"].sum()), 1)
-    left = _nodes(flows, "from_state", result.from_states, total)
-    right = _nodes(flows, "to_state", result.to_states, total)
-    # Where each band starts inside its left node (bands ordered by target) and ends in its right node.
-    left_cursor = {name: top for name, (top, _, _) in left.items()}
-    right_cursor = {name: top for name, (top, _, _) in right.items()}
-    order_to = {name: i for i, name in enumerate(result.to_states)}
-    order_from = {name: i for i, name in enumerate(result.from_states)}
-    rows = sorted(
-        flows.iter_rows(named=True), key=lambda r: (order_from[r["from_state"]], order_to[r["to_state"]])
-    )
-    starts: dict[tuple[str, str], float] = {}
-    for row in rows:
-        key = (row["from_state"], row["to_state"])
-        starts[key] = left_cursor[row["from_state"]]
-        left_cursor[row["from_state"]] += row["customers"] / total * (1 - _gap_total(left))
-    ends: dict[tuple[str, str], float] = {}
-    for row in sorted(rows, key=lambda r: (order_to[r["to_state"]], order_from[r["from_state"]])):
-        key = (row["from_state"], row["to_state"])
-        ends[key] = right_cursor[row["to_state"]]
-        right_cursor[row["to_state"]] += row["customers"] / total * (1 - _gap_total(right))
-
-    band_points: list[dict[str, Any]] = []
-    for row in rows:
-        if row["customers"] < min_customers:
-            continue
-        key = (row["from_state"], row["to_state"])
-        left_height = row["customers"] / total * (1 - _gap_total(left))
-        right_height = row["customers"] / total * (1 - _gap_total(right))
-        for i in range(_CURVE_POINTS + 1):
-            u = i / _CURVE_POINTS
-            s = _smooth(u)
-            top = starts[key] + (ends[key] - starts[key]) * s
-            height = left_height + (right_height - left_height) * s
-            band_points.append(
-                {
-                    "band": f"{row['from_state']} → {row['to_state']}",
-                    "from_state": row["from_state"],
-                    "to_state": row["to_state"],
-                    "customers": row["customers"],
-                    "share_of_from": row["share_of_from"],
-                    "x": 0.08 + 0.84 * u,
-                    "y": top,
-                    "y2": top + height,
-                }
-            )
-    node_rows = [
-        {
-            "state": name,
-            "side": side,
-            "x": x,
-            "x2": x + 0.08 if side == "from" else x - 0.08,
-            "y": top,
-            "y2": top + height,
-            "customers": n,
-            "label_x": x - 0.01 if side == "from" else x + 0.01,
-            "label": f"{name} ({n:,})",
-        }
-        for side, x, nodes in (("from", 0.0, left), ("to", 1.0, right))
-        for name, (top, height, n) in nodes.items()
-    ]
-    palette = result.state_colours()
-    colour = {"domain": list(palette), "range": list(palette.values())}
-    x_scale = {"domain": [-0.45, 1.45]}
-    y_scale = {"domain": [0, 1], "reverse": True}
-    bands = vl.layer(
-        vl.mark("area", opacity=0.45, interpolate="linear"),
-        {
-            "x": vl.field("x:Q", scale=x_scale, axis=None),
-            "y": vl.field("y:Q", scale=y_scale, axis=None),
-            "y2": vl.field("y2"),
-            "detail": vl.field("band:N"),
-            "color": vl.field("from_state:N", scale=colour, legend=None),
-            "tooltip": [
-                vl.tooltip("from_state:N", f"At {result.from_date:%d %b %Y}"),
-                vl.tooltip("to_state:N", f"At {result.to_date:%d %b %Y}"),
-                vl.tooltip("customers:Q", "Customers", ",d"),
-                vl.tooltip("share_of_from:Q", "Share of the left state's customers", ".1%"),
-            ],
-        },
-        dataset="bands",
-    )
-    nodes = vl.layer(
-        vl.mark("rect"),
-        {
-            "x": vl.field("x:Q", scale=x_scale, axis=None),
-            "x2": vl.field("x2"),
-            "y": vl.field("y:Q", scale=y_scale, axis=None),
-            "y2": vl.field("y2"),
-            "color": vl.field("state:N", scale=colour, legend=None),
-            "tooltip": [
-                vl.tooltip("state:N", "State"),
-                vl.tooltip("side:N", "Side (from = first date)"),
-                vl.tooltip("customers:Q", "Customers", ",d"),
-            ],
-        },
-        dataset="nodes",
-    )
-
-    def labels(side: str, align: str) -> dict[str, Any]:
-        return vl.layer(
-            vl.mark("text", align=align, fontSize=11),
-            {
-                "x": vl.field("label_x:Q", scale=x_scale, axis=None),
-                "y": vl.field("mid:Q", scale=y_scale),
-                "text": vl.field("label:N"),
-            },
-            dataset="nodes",
-            transform=[
-                {"calculate": "(datum.y + datum.y2) / 2", "as": "mid"},
-                {"filter": f"(datum.side === '{side}')"},
-            ],
-        )
-
-    frames = {
-        "bands": pl.DataFrame(band_points, schema=_BAND_SCHEMA),
-        "nodes": pl.DataFrame(node_rows, schema=_NODE_SCHEMA),
-    }
-    return vl.layered(
-        [bands, nodes, labels("from", "right"), labels("to", "left")],
-        datasets=frames,
-        title=f"Customers from {result.from_date:%d %b %Y} (left) to {result.to_date:%d %b %Y} (right)",
-        height=max(420, 34 * max(len(left), len(right))),
-        config={"view": {"strokeWidth": 0}},
-    )
-
-
-_BAND_SCHEMA = {
-    "band": pl.String,
-    "from_state": pl.String,
-    "to_state": pl.String,
-    "customers": pl.Int64,
-    "share_of_from": pl.Float64,
-    "x": pl.Float64,
-    "y": pl.Float64,
-    "y2": pl.Float64,
-}
-_NODE_SCHEMA = {
-    "state": pl.String,
-    "side": pl.String,
-    "x": pl.Float64,
-    "x2": pl.Float64,
-    "y": pl.Float64,
-    "y2": pl.Float64,
-    "customers": pl.Int64,
-    "label_x": pl.Float64,
-    "label": pl.String,
-}
-
-
-def _gap_total(nodes: dict[str, tuple[float, float, int]]) -> float:
-    return _GAP * max(len(nodes) - 1, 0)
-
-
-def _nodes(
-    flows: pl.DataFrame, column: str, states: tuple[str, ...], total: int
-) -> dict[str, tuple[float, float, int]]:
-    """Each non-empty state of a side: (top, height, customers), stacked in display order with gaps."""
-    counts = dict(flows.group_by(column).agg(pl.col("customers").sum()).iter_rows())
-    present = [s for s in states if counts.get(s, 0) > 0]
-    gaps = _GAP * max(len(present) - 1, 0)
-    nodes: dict[str, tuple[float, float, int]] = {}
-    top = 0.0
-    for name in present:
-        height = counts[name] / total * (1 - gaps)
-        nodes[name] = (top, height, int(counts[name]))
-        top += height + _GAP
-    return nodes
-
-
-def _state_colours(result: Migration) -> dict[str, str]:
-    # Segments keep the Customer segments page's colours (charts.segment_scale: the map's order);
-    # New and Lapsed get two of their own.
-    colours = {
-        name: SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]
-        for i, name in enumerate(result.params.segments.segments)
-    }
-    colours[result.new_state] = NEW_COLOUR
-    colours[result.lapsed_state] = LAPSED_COLOUR
-    return colours

@@ -48,7 +48,6 @@ from lgs_core.analyses.segment_rules import (
     rule_from_text,
 )
 from lgs_core.errors import LgsError
-from lgs_core.present import vegalite as vl
 from lgs_core.query.window import Window, bind
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
@@ -796,14 +795,6 @@ class SegmentHistory:
     def table(self) -> pl.DataFrame:
         return self.months.with_columns(pl.col("revenue").cast(pl.Float64))
 
-    def customers_chart(self) -> vl.VegaLite:
-        return _history_chart(self.months, "customers", "Customers in the segment at the month's end", ",d")
-
-    def revenue_chart(self) -> vl.VegaLite:
-        return _history_chart(
-            self.months, "revenue", "Revenue of the segment's customers in the month (£)", ",.0f"
-        )
-
 
 def history(
     con: duckdb.DuckDBPyConnection, window: Window, rule: Group, preset: str = "standard", *, name: str = ""
@@ -830,44 +821,11 @@ def history(
     return SegmentHistory(name, rule, resolved, chosen, frame)
 
 
-def _history_chart(months: pl.DataFrame, column: str, title: str, number: str) -> vl.VegaLite:
-    from lgs_core.present.charts import TEAL  # the theme's colour (charts reads views: imported when drawn)
-
-    data = months.select("month", pl.col(column).cast(pl.Float64), "whole_month")
-    kind = vl.mark("bar", color=TEAL) if column == "revenue" else vl.mark("line", point=True, color=TEAL)
-    return vl.chart(
-        data,
-        kind,
-        {
-            "x": vl.field(
-                "month:T",
-                title="Month",
-                timeUnit="yearmonth",
-                axis={"format": "%b %Y", "labelAngle": 0, "labelOverlap": True},
-            ),
-            "y": vl.field(
-                f"{column}:Q",
-                title="Revenue (£)" if column == "revenue" else "Customers",
-                axis={"format": number},
-            ),
-            "opacity": vl.condition("datum.whole_month", 1.0, 0.4),
-            "tooltip": [
-                vl.tooltip("month:T", "Month", "%B %Y", timeUnit="yearmonth"),
-                vl.tooltip(f"{column}:Q", title, number if column != "revenue" else ",.2f"),
-                vl.tooltip("whole_month:N", "Whole month in the date range"),
-            ],
-        },
-        title=title,
-        height=260,
-    )
-
-
 # --- who moved in and out: the segment at two dates ------------------------------------------------------------
 
 IN_STATE = "In the segment"
 OUT_STATE = "Not in the segment"
 NEW_STATE = "New"
-_STATE_COLOURS = {IN_STATE: "#2F6F6B", OUT_STATE: "#C9A66B", NEW_STATE: "#34495E"}
 
 
 @dataclass(frozen=True)
@@ -897,9 +855,6 @@ class SegmentMigration(Migration):
         return self.customers.filter(
             (pl.col("from_state") == IN_STATE) & (pl.col("to_state") == IN_STATE)
         ).height
-
-    def state_colours(self) -> dict[str, str]:
-        return dict(_STATE_COLOURS)
 
     def manifest(
         self, table: pl.DataFrame, what: str, filters: dict[str, Any] | None = None

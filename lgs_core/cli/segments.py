@@ -320,7 +320,8 @@ def cmd_migration(args: argparse.Namespace) -> int:
 
 
 def cmd_clv(args: argparse.Namespace) -> int:
-    from lgs_core.analyses.clv import DEFAULT_HORIZONS, calibrate, customer_value, save_calibration_png
+    from lgs_core.analyses.clv import DEFAULT_HORIZONS, calibrate, customer_value
+    from lgs_core.present.segment_charts import save_calibration_png
 
     window = window_from_args(args)
     horizons = tuple(args.horizon_days or DEFAULT_HORIZONS)

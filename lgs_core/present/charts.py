@@ -19,7 +19,7 @@ import polars as pl
 from lgs_core.present.vegalite import VegaLite, chart, condition, field, layer, layered, mark, tooltip
 
 if TYPE_CHECKING:
-    from lgs_core.app.views import BoxStats
+    from lgs_core.analyses.amounts import BoxStats
 
 # The theme's colours (.streamlit/config.toml): calm teal for sales, a warm accent for what goes wrong.
 TEAL = "#2F6F6B"
@@ -214,8 +214,8 @@ def amount_histogram(histogram: pl.DataFrame, *, trimmed: bool = False) -> VegaL
 
 
 def amount_boxplot(box: BoxStats, *, trimmed: bool = False) -> VegaLite:
-    """A horizontal box plot from precomputed figures (views.BoxStats): whiskers, the box from Q1 to Q3, the
-    median, and the outlier amounts as dots (at most views.MAX_OUTLIER_DOTS of them). Precomputed so the
+    """A horizontal box plot from precomputed figures (amounts.BoxStats): whiskers, the box from Q1 to Q3, the
+    median, and the outlier amounts as dots (at most amounts.MAX_OUTLIER_DOTS of them). Precomputed so the
     chart's data stays small at any store size.
     """
     x_title = "Invoice amount (£)"

@@ -136,7 +136,7 @@ def resolve_dsn(dsn: str | None, secrets_path: Path = DEFAULT_SECRETS) -> str:
 def section_dsn(section: Mapping[str, Any], where: str = "secrets") -> str:
     """The connection string a [postgres] secrets section describes: its ``dsn``, or libpq keys (host, port,
     dbname, user, password, sslmode, and the aliases Streamlit's SQL connection uses); ``table`` is not one.
-    One reader for both secrets.toml (the CLI) and ``st.secrets`` (the app, lgs_core.app.views)."""
+    One reader for both secrets.toml (the CLI) and ``st.secrets`` (the app: ``section_settings``)."""
     if "dsn" in section:
         return str(section["dsn"])
     params: dict[str, str] = {}
@@ -155,6 +155,11 @@ def section_dsn(section: Mapping[str, Any], where: str = "secrets") -> str:
             "[postgres] is empty", where=where, todo="give host, port, dbname, user and password (or one dsn)"
         )
     return make_conninfo("", **params)
+
+
+def section_settings(section: Mapping[str, Any]) -> tuple[str, str]:
+    """``(dsn, table)`` from a [postgres] secrets section (st.secrets, or Community Cloud's secrets box)."""
+    return section_dsn(section), str(section.get("table") or "retail")
 
 
 def resolve_table(table: str | None, secrets_path: Path = DEFAULT_SECRETS) -> str:
