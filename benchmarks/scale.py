@@ -72,7 +72,7 @@ def scale_store(con: duckdb.DuckDBPyConnection, copies: int) -> int:
 
     Copy k (1 .. copies-1) has customer ids + k·100,000 and invoice numbers + k·1,000,000 (prefix kept), the
     same dates, countries, products and amounts: so customers, invoices and Σ sales are multiplied by ``copies``
-    exactly, and each copy's customers score as the original's (see tests/test_scale.py for what holds).
+    exactly, and each copy's customers score as the original's (see tests/store/test_scale.py for what holds).
     The summaries are rebuilt in the same transaction and a load_log row ('append') records the scaling.
     """
     if not 1 <= copies <= MAX_COPIES:

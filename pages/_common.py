@@ -36,7 +36,7 @@ from lgs_core.store.access import Principal
 # pandas is imported above, with this module (once, under the import lock, before any page runs): with 20
 # sessions starting at once, one session's chart met pandas half-imported by another session's thread
 # ("AttributeError: partially initialized module 'pandas' has no attribute 'Timestamp'";
-# tests/test_concurrency.py found it).
+# tests/e2e/test_concurrency.py found it).
 T = TypeVar("T")
 _log = logging.getLogger("lgs_explorer")
 

@@ -1,6 +1,6 @@
 """Reports: the weekly report for a chosen ISO week — what was unusual and why, the figures, the chart, downloads.
 
-Layout only: every number comes from ``lgs_core.report.report.build_report`` (tests/test_report.py calls it directly).
+Layout only: every number comes from ``lgs_core.report.report.build_report`` (tests/store/test_report.py calls it directly).
 The sidebar's countries and "products only" narrow the report; its date range does not (a report looks at one
 week and the weeks before it). The week and the detector's settings are in the link (``URL``).
 """

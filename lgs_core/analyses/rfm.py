@@ -17,7 +17,7 @@ bins (all customers with the same frequency all score F=1; with the same recency
 The scores of all customers are computed at once on integers in Polars (days, invoices, thousandths of a
 pound: exact, as the store's money has 3 decimals; an integer is above a cut point exactly when it is above
 its floor), and only the cut points are Fractions. ``DimensionCuts.score`` applies the same rule to one value
-(``RfmResult.explain``); tests/test_summaries.py checks the two agree for every customer.
+(``RfmResult.explain``); tests/store/test_summaries.py checks the two agree for every customer.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ store, their customers, why a customer is in one, how they change over time and 
   naming a country, product or segment it lacks matches nobody there, and ``unknown_values`` says which.
 - **The same facts as RFM.** A rule reads ``sql/segments/segment_facts.sql``: RFM's recency, frequency
   (orders), monetary (spend) and country (the definitions of sql/analytics/rfm_base.sql, with the same
-  reference date), plus the first order at any date. tests/test_saved_segments.py checks they equal rfm's.
+  reference date), plus the first order at any date. tests/store/test_saved_segments.py checks they equal rfm's.
 - **One way to change them.** ``apply_change`` is the only function that writes the table (save, rename,
   delete): a change of shared state, so a later sign-in can gate it in one place.
 

@@ -50,7 +50,7 @@ MAX_CONDITIONS = 50
 RULE_VERSION = 1
 
 # The segment maps an RFM condition may name (lgs_core.analyses.rfm.NAMED_MAPS), and their segments in order. Written
-# out here so this module needs no database or Polars; tests/test_segment_rules.py checks they equal rfm's.
+# out here so this module needs no database or Polars; tests/store/test_segment_rules.py checks they equal rfm's.
 RFM_MAPS: dict[str, tuple[str, ...]] = {
     "classic10": (
         "Hibernating",

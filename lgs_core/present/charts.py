@@ -4,7 +4,7 @@ Every chart has tooltips and axis titles with their units (£, %, counts); the p
 definition (``lgs_core.app.views.definition``) under it. A builder returns a ``lgs_core.present.vegalite.VegaLite``: a
 plain dict whose data is a Polars frame (floats and ISO dates: money is ``Decimal`` up to here), which the
 page gives ``st.vega_lite_chart`` (the frame goes as Arrow, and nothing validates the spec on every rerun:
-tests/test_charts.py validates every builder's spec against the Vega-Lite schema once). Tests read the spec
+tests/app/test_charts.py validates every builder's spec against the Vega-Lite schema once). Tests read the spec
 (``chart.to_dict()``: the rows inline) and check its encodings; the emailed report renders specs offline
 with vl-convert.
 """

@@ -14,7 +14,7 @@ quoting any of them) show as exactly its characters:
   and the first of two arrow characters (``-> <- => <= >=``), which stops what is found in the text after
   the Markdown is parsed, where a backslash no longer is: bare URLs (``http:``), ``www.`` names and e-mail
   addresses turned into links, ``:material/…:`` and ``:emoji:`` codes, arrows (checked in Chromium:
-  tests/test_content_injection.py). Nowhere else: a path or a file name copied from the page (an error
+  tests/e2e/test_content_injection.py). Nowhere else: a path or a file name copied from the page (an error
   box's ``mv`` command) must paste as itself, so ``/``, ``.`` and ``-`` alone get no joiner;
 - line breaks become spaces: a message is one line.
 

@@ -4,7 +4,7 @@ Why not Altair at run time: building a chart with Altair and serialising it vali
 the Vega-Lite JSON schema, row by row for inline data; on a cached rerun of the Orders page that was 76% of
 the script's time (0.96 s at 1M lines, docs/benchmarks.md). A spec here is a ``dict`` built directly; its
 data stays a Polars frame, which Streamlit's ``st.vega_lite_chart`` sends to the browser as Arrow.
-tests/test_charts.py validates every spec the app draws against the Vega-Lite schema Altair ships, once,
+tests/app/test_charts.py validates every spec the app draws against the Vega-Lite schema Altair ships, once,
 so skipping the check at run time hides nothing. ``VegaLite.to_dict()`` gives the plain JSON spec (the rows
 inline) for vl-convert, which renders the emailed report's charts offline.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-# The Vega-Lite version Altair 6.3 writes and validates against (tests/test_charts.py checks they agree).
+# The Vega-Lite version Altair 6.3 writes and validates against (tests/app/test_charts.py checks they agree).
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 _TYPES = {"Q": "quantitative", "T": "temporal", "N": "nominal", "O": "ordinal"}
 

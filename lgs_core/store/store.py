@@ -161,7 +161,7 @@ def _without_path(message: str, path: Path) -> str:
 
 
 # What DuckDB says when the store file's own bytes are at fault, whichever block it meets first (matched
-# without the path). Each was met in tests/test_failures.py by writing that damage into a real store.
+# without the path). Each was met in tests/e2e/test_failures.py by writing that damage into a real store.
 _DAMAGE = {
     "not a valid duckdb database file": "not a DuckDB database",  # its header overwritten, or another file
     "corrupt database file": "a block fails its checksum",  # a header or data block overwritten
