@@ -20,7 +20,7 @@ import streamlit as st
 if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to serve the app
 
     def _first_run() -> None:
-        # With no [postgres] section, a new store starts filling with demo data first (lgs_core.first_run is
+        # With no [postgres] section, a new store starts filling with demo data first (lgs_core.app.first_run is
         # light: the generator runs while the pages are imported and the first browser loads); then the
         # pages' shared module, here, once Streamlit's runtime (which holds its caches) exists. A problem
         # (an unwritable location) is left for the pages to say, in one line, when a visitor arrives.
@@ -29,7 +29,7 @@ if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to serve 
         except Exception:  # no secrets file at all: Streamlit raises rather than answering "no"
             postgres = False
         if not postgres:
-            from lgs_core import first_run
+            from lgs_core.app import first_run
 
             with contextlib.suppress(Exception):
                 first_run.start_demo_data()

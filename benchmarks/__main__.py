@@ -1,7 +1,7 @@
 """`python -m benchmarks [--quick] [--sizes 1000000,10000000,100000000] [--only SUBSTRING]`.
 
 Each step runs in a fresh process (inputs prepared beforehand and not timed); wall time is the median of
---repeat runs. A size beyond what the demo generator makes (lgs_core.demo.MAX_ROWS) is the scale run
+--repeat runs. A size beyond what the demo generator makes (lgs_core.sources.demo.MAX_ROWS) is the scale run
 (benchmarks.scale: demo lines replicated inside DuckDB; store size, RFM, monthly). At each demo size the
 browser step (benchmarks.browser, issue #14) then clicks the running app in Chromium against a one-button
 Streamlit app in the same run, and up to 1M lines the first start on a new store is timed. Writes
@@ -195,7 +195,7 @@ def merged(new_rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    from lgs_core.demo import MAX_ROWS as DEMO_MAX_ROWS
+    from lgs_core.sources.demo import MAX_ROWS as DEMO_MAX_ROWS
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument(

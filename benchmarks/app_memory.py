@@ -60,7 +60,7 @@ def _store(rows: int) -> Path:
     """The server's own store (the app opens it writable, so it cannot share a file another process reads)."""
     path = OUT / f"app_memory_{rows}.duckdb"
     if not path.exists():
-        from lgs_core.demo import load_demo
+        from lgs_core.sources.demo import load_demo
 
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.duckdb")

@@ -2,7 +2,7 @@
 
 `python -m benchmarks --sizes …,100000000` runs this as its 100M size (``run``), and its rows join the table.
 
-Builds the store without a Python object per line: ``--base`` demo lines (lgs_core.demo, seed 42), then
+Builds the store without a Python object per line: ``--base`` demo lines (lgs_core.sources.demo, seed 42), then
 ``scale_store`` replicates them inside DuckDB into ``rows / base`` disjoint copies, all in one transaction
 that also rebuilds the summaries. Then each analysis runs in a fresh process (``--measure NAME PATH``) and
 reports its first (cold) run, the median of its warm repeats and the process's peak RSS, as
@@ -25,19 +25,19 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.step import peak_rss_mb
-from lgs_core import store
+from lgs_core.store import store
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
 DOCS = REPO / "docs"
 
 # A copy k shifts customer ids by k × 100,000 and invoice numbers by k × 1,000,000: the demo's ids are
-# 5 digits and its invoice numbers 6 (lgs_core.demo up to 15M lines), so the copies never collide, and
+# 5 digits and its invoice numbers 6 (lgs_core.sources.demo up to 15M lines), so the copies never collide, and
 # 99 copies still fit DuckDB's 32-bit integer customer_id (99 × 100,000 + 99,999 < 2^31).
 CUSTOMER_STRIDE = 100_000
 INVOICE_STRIDE = 1_000_000
 MAX_COPIES = 99
-BASE = 10_000_000  # demo lines generated before replicating (lgs_core.demo makes at most 15M)
+BASE = 10_000_000  # demo lines generated before replicating (lgs_core.sources.demo makes at most 15M)
 
 _REPLICATE = """
 insert into lines
@@ -72,7 +72,7 @@ def scale_store(con: duckdb.DuckDBPyConnection, copies: int) -> int:
 
     Copy k (1 .. copies-1) has customer ids + k·100,000 and invoice numbers + k·1,000,000 (prefix kept), the
     same dates, countries, products and amounts: so customers, invoices and Σ sales are multiplied by ``copies``
-    exactly, and each copy's customers score as the original's (see tests/test_scale.py for what holds).
+    exactly, and each copy's customers score as the original's (see tests/store/test_scale.py for what holds).
     The summaries are rebuilt in the same transaction and a load_log row ('append') records the scaling.
     """
     if not 1 <= copies <= MAX_COPIES:
@@ -120,8 +120,8 @@ def scale_store(con: duckdb.DuckDBPyConnection, copies: int) -> int:
 
 
 def _analyses() -> dict[str, Callable[[duckdb.DuckDBPyConnection], object]]:
-    from lgs_core import analytics, rfm
-    from lgs_core.window import Window
+    from lgs_core.analyses import analytics, rfm
+    from lgs_core.query.window import Window
 
     return {
         "RFM standard (quintiles)": lambda con: rfm.rfm(con, Window(), rfm.RfmParams()),
@@ -179,7 +179,7 @@ def _run_measure(name: str, path: Path, repeats: int) -> dict[str, float]:
 
 def _build(path: Path, rows: int, base: int) -> dict[str, float]:
     """In this (fresh) process: demo lines, then scale; print the phases' times and the peak RSS."""
-    from lgs_core.demo import load_demo
+    from lgs_core.sources.demo import load_demo
 
     copies = rows // base
     path.unlink(missing_ok=True)
@@ -249,7 +249,7 @@ def _write(
         "",
         "## The store",
         "",
-        f"{base:,} demo lines (lgs_core.demo, seed 42) replicated inside DuckDB into {rows // base} disjoint copies "
+        f"{base:,} demo lines (lgs_core.sources.demo, seed 42) replicated inside DuckDB into {rows // base} disjoint copies "
         "(`benchmarks.scale.scale_store`: customer ids + k·100,000, invoice numbers + k·1,000,000 with the C/A prefix kept, "
         "same dates 2009-12..2011-12), the summaries rebuilt, all in one transaction; no Python object per line.",
         "",

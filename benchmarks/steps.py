@@ -41,7 +41,7 @@ def demo_store(rows: int) -> Path:
     """A warm store of `rows` demo lines (seed 42), built once and reused."""
     path = OUT / f"demo_{rows}_{_schema_key()}.duckdb"
     if not path.exists():
-        from lgs_core.demo import load_demo
+        from lgs_core.sources.demo import load_demo
 
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.duckdb")
@@ -57,7 +57,7 @@ def demo_csv(rows: int) -> Path:
     if not path.exists():
         import polars as pl
 
-        from lgs_core.demo import generate_lines
+        from lgs_core.sources.demo import generate_lines
 
         frame = _uci_shape(generate_lines(rows, seed=42))
         OUT.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def demo_xlsx(rows: int) -> Path:
         import polars as pl
         import xlsxwriter
 
-        from lgs_core.demo import generate_lines
+        from lgs_core.sources.demo import generate_lines
 
         frame = _uci_shape(generate_lines(rows, seed=42)).with_columns(pl.col("Price").cast(pl.Float64))
         split = datetime(2010, 12, 1)
@@ -125,14 +125,14 @@ def scratch_db(rows: int, name: str) -> Path:
 
 @step("demo generation into store", "foundation")
 def _demo(rows: int) -> None:
-    from lgs_core.demo import load_demo
+    from lgs_core.sources.demo import load_demo
 
     load_demo(scratch_db(rows, "demo"), rows=rows, seed=7)
 
 
 @step("CSV load", "foundation", max_rows=1_000_000)
 def _csv_load(rows: int) -> None:
-    from lgs_core.ingest import load_file
+    from lgs_core.sources.ingest import load_file
 
     result = load_file(demo_csv(rows), scratch_db(rows, "csv"))
     assert result.rows_loaded == rows, result
@@ -140,7 +140,7 @@ def _csv_load(rows: int) -> None:
 
 @step("xlsx load", "foundation", max_rows=1_000_000)
 def _xlsx_load(rows: int) -> None:
-    from lgs_core.ingest import load_file
+    from lgs_core.sources.ingest import load_file
 
     result = load_file(demo_xlsx(rows), scratch_db(rows, "xlsx"))
     assert result.rows_loaded == rows, result
@@ -170,8 +170,8 @@ def warm_timings(run: Callable[[], object], repeats: int = 20) -> dict[str, floa
 
 def _engine_step(name: str, call: Callable[..., object]) -> None:
     def measure(rows: int) -> dict[str, float]:
-        from lgs_core import store
-        from lgs_core.window import Window
+        from lgs_core.query.window import Window
+        from lgs_core.store import store
 
         con = store.connect(demo_store(rows), read_only=True)
         try:
@@ -183,7 +183,7 @@ def _engine_step(name: str, call: Callable[..., object]) -> None:
 
 
 def _register_engine_steps() -> None:
-    from lgs_core import analytics, rfm
+    from lgs_core.analyses import analytics, rfm
 
     fixed = rfm.FixedCuts.parse("r=30,90,180,365;f=1,2,5,10;m=100,500,1000,5000")
     _engine_step("monthly (standard)", lambda con, w: analytics.monthly(con, w, "standard"))
@@ -209,7 +209,7 @@ def _filter_changes() -> list[object]:
     """A cycle of different windows, as a user clicking through the sidebar would make them."""
     from datetime import date
 
-    from lgs_core.window import Window
+    from lgs_core.query.window import Window
 
     return [
         Window(date(2011, 1, 1), date(2011, 12, 9), ("France",)),
@@ -225,8 +225,8 @@ def _page_step(name: str, call: Callable[..., object]) -> None:
         import contextlib
         import itertools
 
-        from lgs_core import store
         from lgs_core.errors import LgsError
+        from lgs_core.store import store
 
         def as_the_page(window: object) -> None:
             # the page shows an LgsError as its one-line message (e.g. too few customers to fit a model)
@@ -244,8 +244,9 @@ def _page_step(name: str, call: Callable[..., object]) -> None:
 
 
 def _register_page_steps() -> None:
-    from lgs_core import affinity, clv, cohorts, migration, views
-    from lgs_core.rfm import RfmParams
+    from lgs_core.analyses import affinity, clv, cohorts, migration
+    from lgs_core.analyses.rfm import RfmParams
+    from lgs_core.app import views
 
     def segments_page(con: object, window: object) -> None:
         result = views.segments(con, window, RfmParams())  # type: ignore[arg-type]
@@ -280,7 +281,8 @@ _register_page_steps()
 
 @step("weekly report (build + HTML)", "report")
 def _report(rows: int) -> dict[str, float]:
-    from lgs_core import report, store
+    from lgs_core.report import report
+    from lgs_core.store import store
 
     con = store.connect(demo_store(rows), read_only=True)
     try:
@@ -291,8 +293,9 @@ def _report(rows: int) -> dict[str, float]:
 
 @step("all seed analyses, classic (engine)", "vs pandas", max_rows=1_000_000)
 def _engine_all(rows: int) -> dict[str, float]:
-    from lgs_core import analytics, rfm, store
-    from lgs_core.window import Window
+    from lgs_core.analyses import analytics, rfm
+    from lgs_core.query.window import Window
+    from lgs_core.store import store
 
     con = store.connect(demo_store(rows), read_only=True)
     window = Window()
@@ -311,7 +314,7 @@ def _engine_all(rows: int) -> dict[str, float]:
 @step("all seed analyses, the notebook's pandas", "vs pandas", max_rows=1_000_000)
 def _pandas_all(rows: int) -> dict[str, float]:
     from benchmarks.notebook_pandas import all_seed_analyses
-    from lgs_core import store
+    from lgs_core.store import store
 
     con = store.connect(demo_store(rows), read_only=True)
     try:
@@ -361,7 +364,7 @@ def _bench_dsn(rows: int) -> str:
         present = con.execute("select to_regclass(%s) is not null", (table,)).fetchall()[0][0]
         count = con.execute(f"select count(*) from {table}").fetchall()[0][0] if present else 0
     if count != rows:
-        from lgs_core.postgres import pg_load
+        from lgs_core.sources.postgres import pg_load
 
         pg_load(demo_csv(rows), dsn, table=table, replace=True)
     return dsn
@@ -371,7 +374,7 @@ def _bench_dsn(rows: int) -> str:
 def _pg_full(rows: int) -> dict[str, float]:
     import time
 
-    from lgs_core.postgres import sync
+    from lgs_core.sources.postgres import sync
 
     dsn = _bench_dsn(rows)
     target = scratch_db(rows, "pgfull")
@@ -389,7 +392,7 @@ def _pg_incremental(rows: int) -> dict[str, float]:
 
     import psycopg
 
-    from lgs_core.postgres import sync
+    from lgs_core.sources.postgres import sync
 
     dsn = _bench_dsn(rows)
     table = f"retail_{rows}"
@@ -418,9 +421,9 @@ def _pg_incremental(rows: int) -> dict[str, float]:
 
 @step("push-down RFM standard (inside PostgreSQL)", "postgres", max_rows=1_000_000)
 def _pushdown_rfm(rows: int) -> dict[str, float]:
-    from lgs_core import rfm
-    from lgs_core.pushdown import PostgresEngine
-    from lgs_core.window import Window
+    from lgs_core.analyses import rfm
+    from lgs_core.query.pushdown import PostgresEngine
+    from lgs_core.query.window import Window
 
     engine = PostgresEngine(_bench_dsn(rows), table=f"retail_{rows}")
     try:
@@ -434,7 +437,7 @@ def _pushdown_rfm(rows: int) -> dict[str, float]:
 
 def _segment_rules() -> list[object]:
     """A cycle of rules a marketer builds one change at a time on the Saved segments page."""
-    from lgs_core.segment_rules import Condition, all_of, any_of
+    from lgs_core.analyses.segment_rules import Condition, all_of, any_of
 
     france = Condition.make("country", "in", ["France"])
     recent = Condition.make("recency_days", "le", [60])
@@ -455,8 +458,9 @@ def _segment_preview(rows: int) -> dict[str, float]:
     """What a change in the rule builder costs: the window's facts are cached by the page, the rule is not."""
     import itertools
 
-    from lgs_core import saved_segments, store
-    from lgs_core.window import Window
+    from lgs_core.analyses import saved_segments
+    from lgs_core.query.window import Window
+    from lgs_core.store import store
 
     con = store.connect(demo_store(rows), read_only=True)
     try:
@@ -468,7 +472,7 @@ def _segment_preview(rows: int) -> dict[str, float]:
 
 
 def _register_segment_steps() -> None:
-    from lgs_core import clusters, saved_segments
+    from lgs_core.analyses import clusters, saved_segments
 
     marketer = _segment_rules()[0]
 
@@ -500,7 +504,9 @@ _register_segment_steps()
 def _report_with_segments(rows: int) -> dict[str, float]:
     import shutil
 
-    from lgs_core import report, saved_segments, store
+    from lgs_core.analyses import saved_segments
+    from lgs_core.report import report
+    from lgs_core.store import store
 
     target = scratch_db(rows, "report_segments")
     shutil.copy(demo_store(rows), target)

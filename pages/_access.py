@@ -1,5 +1,5 @@
 """Sign-in, roles, confirmations and the Data page's kept data sets and logs (issue #16). Layout only:
-``lgs_core.access`` decides who may do what, ``lgs_core.history`` keeps and restores data sets.
+``lgs_core.store.access`` decides who may do what, ``lgs_core.store.history`` keeps and restores data sets.
 
 With an ``[auth]`` section in the app's secrets nobody gets past ``let_in()`` without signing in (Streamlit's
 ``st.login``, OpenID Connect) and being on the ``[access]`` allow-list. Without it the app serves one person on
@@ -17,10 +17,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from lgs_core import access, history, store
-from lgs_core.access import AccessDenied, AccessPolicy, Action, Principal
-from lgs_core.display import literal
 from lgs_core.errors import LgsError
+from lgs_core.present.display import literal
+from lgs_core.store import access, history, store
+from lgs_core.store.access import AccessDenied, AccessPolicy, Action, Principal
 from pages import _common
 
 SIGNED_OUT = Principal("a signed-out visitor", None, signed_in=False)

@@ -1,7 +1,7 @@
 """What every page shares: the store, the sidebar filters, cached calls into lgs_core, error boxes.
 
 UI glue only: no numbers are computed here. Each ``compute``-style function below opens a DuckDB connection,
-calls one ``lgs_core.views`` function, closes the connection, and is cached with ``st.cache_data`` on the
+calls one ``lgs_core.app.views`` function, closes the connection, and is cached with ``st.cache_data`` on the
 store's path, its data key (file mtime: changes whenever the data changes) and the parameters.
 """
 
@@ -22,20 +22,21 @@ import pandas  # noqa: F401
 import polars as pl
 import streamlit as st
 
-from lgs_core import background, first_run, store, views
-from lgs_core.access import Principal
-from lgs_core.analytics import PRESETS, definition
-from lgs_core.display import literal
+from lgs_core.analyses.analytics import PRESETS, definition
+from lgs_core.analyses.rfm import RfmParams
+from lgs_core.app import background, first_run, views
+from lgs_core.app.filters import Filters, Query, filters_to_query, read_filters
+from lgs_core.app.first_run import demo_rows
 from lgs_core.errors import LgsError
-from lgs_core.filters import Filters, Query, filters_to_query, read_filters
-from lgs_core.first_run import demo_rows
-from lgs_core.rfm import RfmParams
-from lgs_core.window import Window
+from lgs_core.present.display import literal
+from lgs_core.query.window import Window
+from lgs_core.store import store
+from lgs_core.store.access import Principal
 
 # pandas is imported above, with this module (once, under the import lock, before any page runs): with 20
 # sessions starting at once, one session's chart met pandas half-imported by another session's thread
 # ("AttributeError: partially initialized module 'pandas' has no attribute 'Timestamp'";
-# tests/test_concurrency.py found it).
+# tests/e2e/test_concurrency.py found it).
 T = TypeVar("T")
 _log = logging.getLogger("lgs_explorer")
 
@@ -96,7 +97,9 @@ def ensure_data() -> None:
     [postgres] section in the secrets, sync it once per server process instead (then "Refresh")."""
     section = postgres_section()
     if section is not None:
-        dsn, _ = views.postgres_settings(section)
+        from lgs_core.sources import postgres  # psycopg only when PostgreSQL is configured
+
+        dsn, _ = postgres.section_settings(section)
         if start_sync_once(dsn):
             try:
                 sync_postgres(section)
@@ -124,7 +127,7 @@ def ensure_data() -> None:
 
 
 def start_demo_data() -> background.Job[Any] | None:
-    """The first-run demo generation of this process's store (lgs_core.first_run): the one running, else
+    """The first-run demo generation of this process's store (lgs_core.app.first_run): the one running, else
     started now when the store holds no lines; None when it holds data."""
     return first_run.start_demo_data(db_path())
 
@@ -190,7 +193,7 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
-# --- the cached page computations (each is one lgs_core.views call) ---------------------------------------
+# --- the cached page computations (each is one lgs_core.app.views call) ---------------------------------------
 
 _SPINNER = "Computing the figures…"
 
@@ -488,12 +491,12 @@ def postgres_section() -> dict[str, Any] | None:
 
 
 def sync_postgres(section: dict[str, Any], *, full: bool = False, by: Principal | None = None) -> None:
-    """Pull LGS's `retail` table into the store with a progress bar (lgs_core.postgres, imported lazily:
+    """Pull LGS's `retail` table into the store with a progress bar (lgs_core.sources.postgres, imported lazily:
     psycopg and a server are needed only with a [postgres] section). ``by``: who (None: the server itself,
     the start-up sync)."""
-    from lgs_core import postgres
+    from lgs_core.sources import postgres
 
-    dsn, table = views.postgres_settings(section)
+    dsn, table = postgres.section_settings(section)
     bar = st.progress(0.0, text=f"Syncing the PostgreSQL table {table}…")
     try:
         result = postgres.sync(dsn, db_path(), table=table, full=full, progress=progress_to(bar), by=by)
@@ -515,7 +518,11 @@ def demo_data_banner(info: store.StoreInfo) -> None:
 def stale_data_banner(info: store.StoreInfo) -> None:
     """After a failed start-up sync: one line saying how old the data shown is, and why."""
     section = postgres_section()
-    reason = _start_sync_failure.get(views.postgres_settings(section)[0]) if section is not None else None
+    reason = None
+    if section is not None:
+        from lgs_core.sources import postgres  # psycopg only when PostgreSQL is configured
+
+        reason = _start_sync_failure.get(postgres.section_settings(section)[0])
     if reason is None:
         return
     latest = info.loads[-1]["loaded_at"] if info.loads else None

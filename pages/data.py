@@ -7,12 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from lgs_core import views
-from lgs_core.access import Action
-from lgs_core.display import literal
+from lgs_core.app import views
+from lgs_core.app.views import count_text
 from lgs_core.errors import AlreadyLoadedError, LgsError
-from lgs_core.ingest import load_file
-from lgs_core.views import count_text
+from lgs_core.present.display import literal
+from lgs_core.sources.ingest import load_file
+from lgs_core.store.access import Action
 from pages import _access, _common
 
 # What the last load or regeneration did: shown once, after the rerun that redraws the page from the new data
@@ -161,7 +161,7 @@ left, right, _ = st.columns([1, 1, 2])
 rows = left.number_input("Lines", min_value=10_000, max_value=10_000_000, value=1_000_000, step=100_000)
 seed = right.number_input("Seed", min_value=0, value=42, help="The same seed gives the same data.")
 if _access.confirmed_button("Regenerate demo data", key="demo", action=Action.DEMO, replaces=replaced):
-    from lgs_core.demo import load_demo
+    from lgs_core.sources.demo import load_demo
 
     bar = st.progress(0.0, text="Generating…")
     try:

@@ -1,8 +1,8 @@
 """Deeper segments (issue #9): cohort retention, segment migration, customer lifetime value, product affinity.
 
-Layout only: every figure comes from lgs_core.cohorts / migration / clv / affinity (tested there); each tab runs
+Layout only: every figure comes from lgs_core.analyses.cohorts / migration / clv / affinity (tested there); each tab runs
 only when it is open, and each computation is cached on the store's path, its data key and the parameters.
-The slow ones (cohort retention, the lifetime-value fits, affinity) run beside the page (lgs_core.background): the page draws at
+The slow ones (cohort retention, the lifetime-value fits, affinity) run beside the page (lgs_core.app.background): the page draws at
 once, saying what is being computed, and draws the result when it is there (issue #14).
 """
 
@@ -16,13 +16,16 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
-from lgs_core import affinity, background, clv, cohorts, export, migration, store, views
-from lgs_core.display import literal
+from lgs_core.analyses import affinity, clv, cohorts, export, migration
+from lgs_core.analyses.rfm import RfmParams
+from lgs_core.app import background, views
+from lgs_core.app.filters import read_choice, read_day, read_flag, read_number
+from lgs_core.app.views import count_text, money_text
 from lgs_core.errors import LgsError
-from lgs_core.filters import read_choice, read_day, read_flag, read_number
-from lgs_core.rfm import RfmParams
-from lgs_core.views import count_text, money_text
-from lgs_core.window import Window
+from lgs_core.present import segment_charts
+from lgs_core.present.display import literal
+from lgs_core.query.window import Window
+from lgs_core.store import store
 from pages import _common
 
 T = TypeVar("T")
@@ -233,7 +236,7 @@ with tab_cohorts:
             _common.remember(
                 "cohort_measure", "measure", None if chosen_measure == "active_share" else chosen_measure
             )
-            st.vega_lite_chart(result.heatmap(chosen_measure), width="stretch")
+            st.vega_lite_chart(segment_charts.retention_heatmap(result, chosen_measure), width="stretch")
             st.caption(
                 "Each row: the customers who first bought in that month; each column: months after it (0: the "
                 "month of the first order). Faded cells: months the date range cuts short."
@@ -368,7 +371,7 @@ with tab_migration:
                     count_text(result.lapsed_customers),
                     help="Customers at the first date who had not bought again by the second.",
                 )
-                st.vega_lite_chart(result.flow_chart(), width="stretch")
+                st.vega_lite_chart(segment_charts.flow_chart(result), width="stretch")
                 st.caption(
                     "Each band: the customers who moved from a segment at the first date (left) to one at the "
                     "second (right). Hover a band for its share of the left segment."
@@ -543,7 +546,7 @@ def _calibration_check(window: Window, preset: str) -> None:
     _common.remember("clv_holdout", "holdout", None if months == 6 else str(months))
     cal = _beside("Holding out the last months and refitting…", _calibration, window, preset, months)
     if cal is not None:
-        st.vega_lite_chart(cal.chart(), width="stretch")
+        st.vega_lite_chart(segment_charts.calibration_chart(cal), width="stretch")
         st.caption(
             "Customers in ten groups by predicted orders (10: the most expected): predicted against "
             "actual, on months the model did not see."
@@ -655,7 +658,7 @@ with tab_affinity:
                 f"{result.min_invoices:,} orders",
                 help="How many of the segment's orders must hold both products for a pair to be listed.",
             )
-            st.vega_lite_chart(result.products_chart(), width="stretch")
+            st.vega_lite_chart(segment_charts.products_chart(result), width="stretch")
             st.caption(
                 "**Reach**: the share of the segment's customers who bought the product. **Lift**: that share "
                 "against all customers' (above 1: the segment favours it)."

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lgs_core import charts
-from lgs_core.display import literal
-from lgs_core.views import plain
+from lgs_core.app.views import plain
+from lgs_core.present import charts
+from lgs_core.present.display import literal
 from pages import _common
 
 view = _common.require_view()

@@ -1,6 +1,6 @@
 """Reports: the weekly report for a chosen ISO week — what was unusual and why, the figures, the chart, downloads.
 
-Layout only: every number comes from ``lgs_core.report.build_report`` (tests/test_report.py calls it directly).
+Layout only: every number comes from ``lgs_core.report.report.build_report`` (tests/store/test_report.py calls it directly).
 The sidebar's countries and "products only" narrow the report; its date range does not (a report looks at one
 week and the weeks before it). The week and the detector's settings are in the link (``URL``).
 """
@@ -13,12 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from lgs_core import report, store
-from lgs_core.access import Action
-from lgs_core.anomaly import DETECTED, METRICS, DetectorSettings
-from lgs_core.display import literal
-from lgs_core.filters import read_choice, read_flag, read_number
-from lgs_core.views import plain
+from lgs_core.analyses.anomaly import DETECTED, METRICS, DetectorSettings
+from lgs_core.app.filters import read_choice, read_flag, read_number
+from lgs_core.app.views import plain
+from lgs_core.present.display import literal
+from lgs_core.report import report
+from lgs_core.store import store
+from lgs_core.store.access import Action
 from pages import _access, _common
 
 URL = ("week", "z", "weeks", "min_new_customers", "min_orders", "min_sales", "seasonal", "chart")

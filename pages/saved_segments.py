@@ -1,8 +1,8 @@
 """Saved segments (issue #18): build a segment from rules, see its customers live, save it by name, download it,
 see why a customer is in it, how it changed over time and who moved in or out; behaviour clusters.
 
-Layout only: the rules are lgs_core.segment_rules, their evaluation lgs_core.saved_segments, the clusters
-lgs_core.clusters (tested there). The page's state is in the URL like the sidebar's: ``seg`` (the open saved
+Layout only: the rules are lgs_core.analyses.segment_rules, their evaluation lgs_core.analyses.saved_segments, the clusters
+lgs_core.analyses.clusters (tested there). The page's state is in the URL like the sidebar's: ``seg`` (the open saved
 segment), ``rule`` (the rule being built, when it is not the saved one), ``tab`` and ``k`` (the clusters'
 range), so a copied link opens the same segment. Saving and deleting go through ``_change`` alone: a change of
 shared state, where sign-in can gate it.
@@ -19,12 +19,9 @@ from typing import Any, TypeVar
 import polars as pl
 import streamlit as st
 
-from lgs_core import access, clusters, export, saved_segments, store
-from lgs_core.access import Action
-from lgs_core.display import literal
-from lgs_core.errors import LgsError
-from lgs_core.saved_segments import DeleteSegment, SaveSegment, SegmentChange
-from lgs_core.segment_rules import (
+from lgs_core.analyses import clusters, export, saved_segments
+from lgs_core.analyses.saved_segments import DeleteSegment, SaveSegment, SegmentChange
+from lgs_core.analyses.segment_rules import (
     FIELDS,
     MAX_COUNT,
     MAX_DAYS,
@@ -35,8 +32,13 @@ from lgs_core.segment_rules import (
     Group,
     rule_from_text,
 )
-from lgs_core.views import count_text, money_text
-from lgs_core.window import Window
+from lgs_core.app.views import count_text, money_text
+from lgs_core.errors import LgsError
+from lgs_core.present import segment_charts
+from lgs_core.present.display import literal
+from lgs_core.query.window import Window
+from lgs_core.store import access, store
+from lgs_core.store.access import Action
 from pages import _access, _common
 
 T = TypeVar("T")
@@ -768,7 +770,7 @@ def _build_tab() -> None:
                     help="Not in it at the first date (or not yet a customer).",
                 )
                 n4.metric("Left", count_text(moved.left))
-                st.vega_lite_chart(moved.flow_chart(), width="stretch")
+                st.vega_lite_chart(segment_charts.flow_chart(moved), width="stretch")
                 st.caption(f"**States**: {saved_segments.DEFINITIONS['migration_states']}")
                 c_from, c_to = st.columns(2)
                 from_state = c_from.selectbox("From", moved.from_states, index=2, key="sseg_mig_cell_from")
@@ -812,11 +814,11 @@ with tab_time:
             )
         elif past is not None:
             left, right = st.columns(2)
-            left.vega_lite_chart(past.customers_chart(), width="stretch")
+            left.vega_lite_chart(segment_charts.history_customers_chart(past), width="stretch")
             left.caption(
                 f"**Customers at the month's end**: {saved_segments.DEFINITIONS['history_customers']}"
             )
-            right.vega_lite_chart(past.revenue_chart(), width="stretch")
+            right.vega_lite_chart(segment_charts.history_revenue_chart(past), width="stretch")
             right.caption(
                 f"**Revenue**: {saved_segments.DEFINITIONS['history_revenue']} Faded: a month the date range cuts short."
             )
@@ -897,7 +899,7 @@ with tab_clusters:
                     },
                 )
             left, right = st.columns([3, 2])
-            left.vega_lite_chart(found.scatter(), width="stretch")
+            left.vega_lite_chart(segment_charts.cluster_scatter(found), width="stretch")
             with right:
                 st.dataframe(
                     found.silhouettes,

@@ -12,10 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from lgs_core import charts, views
-from lgs_core.display import literal
-from lgs_core.errors import LgsError
-from lgs_core.filters import (
+from lgs_core.analyses.rfm import CustomerRule, FixedCuts, RfmParams
+from lgs_core.app import views
+from lgs_core.app.filters import (
     cuts_to_query,
     grid_to_query,
     read_choice,
@@ -25,8 +24,10 @@ from lgs_core.filters import (
     read_many,
     read_number,
 )
-from lgs_core.rfm import CustomerRule, FixedCuts, RfmParams
-from lgs_core.views import count_text, definition, plain
+from lgs_core.app.views import count_text, definition, plain
+from lgs_core.errors import LgsError
+from lgs_core.present import charts
+from lgs_core.present.display import literal
 from pages import _common
 
 # The page's parameters in the link, beside the sidebar's.

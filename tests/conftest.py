@@ -8,29 +8,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
-SAMPLE_XLSX = SHARED_DATA / "online_retail_II_sample.xlsx"
-SAMPLE_CSV = SHARED_DATA / "online_retail_II_sample.csv"
-
-
-def _require(path: Path) -> Path:
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"real sample missing at {path}: CI must have ../shared/data beside the clone")
-        pytest.skip(f"real sample not found at {path} (../shared/data is absent in a user's clone)")
-    return path
+from fixtures.paths import SAMPLE_CSV, SAMPLE_XLSX, require_sample
 
 
 @pytest.fixture
 def sample_xlsx() -> Path:
-    return _require(SAMPLE_XLSX)
+    return require_sample(SAMPLE_XLSX)
 
 
 @pytest.fixture
 def sample_csv() -> Path:
-    return _require(SAMPLE_CSV)
+    return require_sample(SAMPLE_CSV)
 
 
 @pytest.fixture
@@ -49,11 +37,11 @@ _hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "d
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     """The real sample loaded once through the real ingest, opened read-only (tests only read it)."""
-    from lgs_core import store
-    from lgs_core.ingest import load_file
+    from lgs_core.sources.ingest import load_file
+    from lgs_core.store import store
 
     db = tmp_path_factory.mktemp("sample") / "store.duckdb"
-    load_file(_require(SAMPLE_CSV), db=db)
+    load_file(require_sample(SAMPLE_CSV), db=db)
     con = store.connect(db, read_only=True)
     yield con
     con.close()

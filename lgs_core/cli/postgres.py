@@ -1,0 +1,130 @@
+"""The PostgreSQL commands of `lgs`: `pg-load PATH` (a file into the `retail` table) and `sync` (the table
+into the store). Wired into the parser by ``lgs_core.cli.build_parser`` through ``add_commands``.
+
+Both take ``--dsn`` (else env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml) and ``--table`` (else
+``table`` in that section, else ``retail``). User errors raise LgsError; ``cli.main`` prints them as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from lgs_core.cli import print_json, progress_printer
+from lgs_core.errors import LgsError
+
+EXIT_OK = 0
+
+
+def _progress(args: argparse.Namespace) -> Callable[[float, str], None] | None:
+    return progress_printer(sys.stderr.isatty() and not args.json)
+
+
+def _cmd_pg_load(args: argparse.Namespace) -> int:
+    from lgs_core.sources import postgres
+
+    dsn = postgres.resolve_dsn(args.dsn)
+    table = postgres.resolve_table(args.table)
+    result = postgres.pg_load(args.path, dsn, table, progress=_progress(args), replace=args.replace)
+    if args.json:
+        print_json(result)
+        return EXIT_OK
+    print(
+        f"{result['source']} → {result['target']}: {result['rows_read']:,} lines read, "
+        f"{result['rows_loaded']:,} loaded, {result['rows_quarantined']:,} refused ({result['mode']}) "
+        f"in {result['seconds']:.1f} s"
+    )
+    reasons: dict[str, Any] = result["quarantine_reasons"]  # type: ignore[assignment]
+    for reason, count in reasons.items():
+        print(f"  refused: {reason}: {count:,}")
+    notes: list[str] = result["notes"]  # type: ignore[assignment]
+    for note in notes:
+        print(f"  note: {note}")
+    return EXIT_OK
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from lgs_core.sources import postgres
+
+    dsn = postgres.resolve_dsn(args.dsn)
+    table = postgres.resolve_table(args.table)
+    if args.chunk_rows < 1:
+        raise LgsError(f"--chunk-rows must be at least 1 (got {args.chunk_rows})")
+    result = postgres.sync(
+        dsn, args.db, table, full=args.full, progress=_progress(args), chunk_rows=args.chunk_rows
+    )
+    if args.json:
+        print_json(result.to_json())
+        return EXIT_OK
+    print(f"{result.source}: {result.summary()}")
+    for reason, count in sorted(result.quarantine_reasons.items()):
+        print(f"  quarantined: {reason}: {count:,}")
+    for note in result.notes or []:
+        print(f"  note: {note}")
+    if result.mode == "full":
+        from lgs_core.cli import _say_kept
+
+        _say_kept(args.db, result.load_id)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "pg-load": "load a transactions file into the PostgreSQL table (created if absent)",
+    "sync": "pull the PostgreSQL table into the store (new lines only; --full for all)",
+}
+
+
+def add_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add `pg-load` and `sync` (``common`` gives --db and --json)."""
+    for name in COMMANDS:
+        add_command(name, subparsers, common)
+
+
+def add_command(
+    name: str,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add the command ``name`` (one of COMMANDS) with all its options."""
+    dsn_help = "the PostgreSQL server, e.g. postgresql://USER:PASSWORD@HOST:5432/DBNAME (default: env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml)"
+    table_help = (
+        "the table, TABLE or SCHEMA.TABLE (default: table in [postgres] of secrets.toml, else retail)"
+    )
+    if name == "pg-load":
+        p = subparsers.add_parser(
+            "pg-load",
+            parents=[common],
+            help=COMMANDS["pg-load"],
+            description="Validate a transactions file like `load` does and COPY its good lines into the "
+            "PostgreSQL table, in one transaction. Appends unless --replace.",
+        )
+        p.add_argument("path", help="the file: UCI workbook, its CSV dump, or the original Online Retail set")
+        p.add_argument("--dsn", help=dsn_help)
+        p.add_argument("--table", help=table_help)
+        p.add_argument(
+            "--replace", action="store_true", help="empty the table first (in the same transaction)"
+        )
+        p.set_defaults(func=_cmd_pg_load)
+    elif name == "sync":
+        p = subparsers.add_parser(
+            "sync",
+            parents=[common],
+            help=COMMANDS["sync"],
+            description="Read the PostgreSQL table (read-only) into the store with the same validation and "
+            "quarantine as a file. Incremental by default: lines newer than the last sync of this table. "
+            "A failed sync leaves the store unchanged.",
+        )
+        p.add_argument("--dsn", help=dsn_help)
+        p.add_argument("--table", help=table_help)
+        p.add_argument("--full", action="store_true", help="replace the data set with the whole table")
+        p.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=200_000,
+            help="lines read and validated per step (default 200,000; lower uses less memory)",
+        )
+        p.set_defaults(func=_cmd_sync)
