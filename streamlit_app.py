@@ -1,7 +1,8 @@
 """LGS Explorer: the app's entry point. Navigation and first-run data (demo data, or the PostgreSQL sync).
 
-Each page draws the shared sidebar itself (``pages/_common.page_setup``). A page that Streamlit ran without this
-file (its v1 ``pages/`` folder mode: the first request of a new server for e.g. /segments) runs again through
+Each page draws the shared sidebar itself (``pages/_common.page_setup``), which also makes sure of the data once
+per run: it waits for the first-run demo data, or runs the start-up PostgreSQL sync, and says in one line what
+to do when the store cannot be opened or written. A page that Streamlit ran without this file (its v1 ``pages/`` folder mode: the first request of a new server for e.g. /segments) runs again through
 it (``pages/_navigation``).
 
 `streamlit run streamlit_app.py` first imports this file to find ``app`` (Streamlit's ASGI server, st.App)
@@ -64,21 +65,7 @@ else:  # a session's run
             st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
         st.stop()
 
-    def ensure_data() -> None:
-        """With no configuration, fill a new store with demo data (once, with progress); with a [postgres]
-        section in the secrets, sync it at the server's start instead. (``_common.ensure_data`` does it.)"""
-        _common.ensure_data()
-
     st.set_option("client.showSidebarNavigation", True)
     navigation = st.navigation(_navigation.app_pages())
-
-    from lgs_core.errors import LgsError  # noqa: E402  (after the navigation: see above)
-    from pages import _common  # noqa: E402
-
-    # The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
-    # line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
-    # does not raise: the pages show the last synced data with a banner saying how old it is.
-    with contextlib.suppress(LgsError):
-        ensure_data()
     with _navigation.entrypoint_run():
         navigation.run()

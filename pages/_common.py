@@ -430,7 +430,7 @@ def page_setup(*, filters: bool = True, url_params: tuple[str, ...] = ()) -> Vie
         offer_rebuild(damaged[1])
     st.session_state[_KEY_NOTICES] = st.container()  # what a link's values needed changing, above the page
     try:
-        ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
+        ensure_data()  # once per run (streamlit_app.py leaves it here); a no-op once the store holds data
         info = store_info()
         stale_data_banner(info)
         demo_data_banner(info)
