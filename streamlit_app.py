@@ -1,7 +1,9 @@
 """LGS Explorer: the app's entry point. Navigation and first-run data (demo data, or the PostgreSQL sync).
 
-Each page draws the shared sidebar itself (``pages/_common.page_setup``, which also steers Streamlit out of
-its v1 ``pages/`` folder mode, where a page script runs without this file).
+Each page draws the shared sidebar itself (``pages/_common.page_setup``), which also makes sure of the data once
+per run: it waits for the first-run demo data, or runs the start-up PostgreSQL sync, and says in one line what
+to do when the store cannot be opened or written. A page that Streamlit ran without this file (its v1 ``pages/`` folder mode: the first request of a new server for e.g. /segments) runs again through
+it (``pages/_navigation``).
 
 `streamlit run streamlit_app.py` first imports this file to find ``app`` (Streamlit's ASGI server, st.App)
 and serves it: its lifespan starts the first-run demo data as the server starts, not when the first visitor
@@ -18,6 +20,9 @@ from pathlib import Path
 import streamlit as st
 
 if __name__ != "__main__":  # imported by `streamlit run` (or uvicorn) to serve the app
+    from pages import _navigation
+
+    _navigation.serving_entrypoint()
 
     def _first_run() -> None:
         # With no [postgres] section, a new store starts filling with demo data first (lgs_core.app.first_run is
@@ -53,39 +58,14 @@ else:  # a session's run
 
     # With [auth] in the secrets, a visitor sees only the sign-in page until signed in and on the allow-list
     # (issue #16): no figure, no customer, no page of the app.
-    from pages import _access  # noqa: E402  (after the title: see above)
+    from pages import _access, _navigation  # noqa: E402  (after the title: see above)
 
     if not _access.let_in():
-        st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
+        with _navigation.entrypoint_run():
+            st.navigation(_access.sign_in_pages(APP_DIR / "pages"), position="hidden").run()
         st.stop()
 
-    def ensure_data() -> None:
-        """With no configuration, fill a new store with demo data (once, with progress); with a [postgres]
-        section in the secrets, sync it at the server's start instead. (``_common.ensure_data`` does it.)"""
-        _common.ensure_data()
-
-    pages = [
-        st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
-        st.Page("pages/orders.py", title="Orders", icon=":material/receipt_long:"),
-        st.Page("pages/segments.py", title="Customer segments", icon=":material/groups:"),
-    ]
-    for optional, title, icon in (
-        ("deeper_segments.py", "Deeper segments", ":material/insights:"),
-        ("saved_segments.py", "Saved segments", ":material/bookmarks:"),
-        ("reports.py", "Weekly report", ":material/newspaper:"),
-    ):
-        if (APP_DIR / "pages" / optional).exists():
-            pages.append(st.Page(f"pages/{optional}", title=title, icon=icon))
-    pages.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
     st.set_option("client.showSidebarNavigation", True)
-    navigation = st.navigation(pages)
-
-    from lgs_core.errors import LgsError  # noqa: E402  (after the navigation: see above)
-    from pages import _common  # noqa: E402
-
-    # The store cannot be opened or written (damaged, read-only location): every page's setup says so in one
-    # line, with what to do (and, for a damaged file, a Rebuild button). A failed start-up sync from PostgreSQL
-    # does not raise: the pages show the last synced data with a banner saying how old it is.
-    with contextlib.suppress(LgsError):
-        ensure_data()
-    navigation.run()
+    navigation = st.navigation(_navigation.app_pages())
+    with _navigation.entrypoint_run():
+        navigation.run()

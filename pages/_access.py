@@ -74,7 +74,7 @@ def _providers() -> list[str | None]:
     section = _secret_section("auth") or {}
     if "client_id" in section:
         return [None]
-    named = [k for k, v in section.items() if isinstance(v, dict) or hasattr(v, "keys")]
+    named: list[str | None] = [k for k, v in section.items() if isinstance(v, dict) or hasattr(v, "keys")]
     return named or [None]
 
 

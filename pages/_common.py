@@ -32,6 +32,7 @@ from lgs_core.present.display import literal
 from lgs_core.query.window import Window
 from lgs_core.store import store
 from lgs_core.store.access import Principal
+from pages import _navigation
 
 # pandas is imported above, with this module (once, under the import lock, before any page runs): with 20
 # sessions starting at once, one session's chart met pandas half-imported by another session's thread
@@ -414,25 +415,11 @@ def sidebar_filters() -> View | None:
     return view
 
 
-def _leave_v1_pages_mode() -> None:
-    """Streamlit treats a folder named ``pages/`` beside the entrypoint as a v1 multipage app until the
-    process's first ``st.navigation`` call: the first request of a new server process for e.g. /segments
-    (and every AppTest run) executes the page script alone, under a navigation built from the folder. Then
-    switch Streamlit to ``st.navigation`` and run again, so streamlit_app.py draws the real navigation."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the v1 folder mode
-        return
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def page_setup(*, filters: bool = True, url_params: tuple[str, ...] = ()) -> View | None:
     """What every page starts with: data present, the sidebar (title, filters unless ``filters`` is False,
     the PostgreSQL refresh when configured), the demo-data banner. Returns the sidebar's view (None: no data
     yet). ``url_params``: the page's own parameters in the link; any other (another page's) is dropped."""
-    _leave_v1_pages_mode()
+    _navigation.leave_pages_folder_mode()
     st.set_page_config(**PAGE_CONFIG)
     from pages import _access  # it reads this module
 
@@ -446,7 +433,7 @@ def page_setup(*, filters: bool = True, url_params: tuple[str, ...] = ()) -> Vie
         offer_rebuild(damaged[1])
     st.session_state[_KEY_NOTICES] = st.container()  # what a link's values needed changing, above the page
     try:
-        ensure_data()  # a no-op once the store holds data; here too for a page run without the entrypoint
+        ensure_data()  # once per run (streamlit_app.py leaves it here); a no-op once the store holds data
         info = store_info()
         stale_data_banner(info)
         demo_data_banner(info)

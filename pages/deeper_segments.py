@@ -146,6 +146,11 @@ def _shown(table: pl.DataFrame, columns: list[str], names: dict[str, str]) -> pl
     return views.words(table.select([c for c in columns if c in table.columns]), names)
 
 
+def _read_listed(query: Any, *, name: str, choices: list[str]) -> tuple[str, str | None]:
+    """One of ``choices`` from the link's ``name``, else the first."""
+    return read_choice(query, name, choices, choices[0])
+
+
 def _control(key: str, param: str, read: Callable[[Any], tuple[Any, str | None]], default: Any) -> None:
     """Seed a control from the link (``param``) before it is drawn (see ``_common.seed``)."""
     _common.seed(key, param, read, default)
@@ -306,9 +311,10 @@ with tab_migration:
     if tab_migration.open:
         dates = _compute(_reference_dates, window)
         if dates is not None:
+            earliest, latest = dates
             c1, c2, c3, c4 = st.columns(4)
-            low, high = (window.start or dates[0]), (window.end or dates[1]) + timedelta(days=1)
-            _control("mig_from", "first", lambda q: read_day(q, "first", low, high, dates[0]), dates[0])
+            low, high = (window.start or earliest), (window.end or latest) + timedelta(days=1)
+            _control("mig_from", "first", lambda q: read_day(q, "first", low, high, earliest), earliest)
             first = c1.date_input(
                 "First date",
                 key="mig_from",
@@ -318,7 +324,7 @@ with tab_migration:
                 help="The segments are worked out twice, as they stood on each date (the same scoring); the "
                 "bands show who moved from one to the other.",
             )
-            _control("mig_to", "second", lambda q: read_day(q, "second", low, high, dates[1]), dates[1])
+            _control("mig_to", "second", lambda q: read_day(q, "second", low, high, latest), latest)
             second = c2.date_input(
                 "Second date",
                 key="mig_to",
@@ -355,29 +361,29 @@ with tab_migration:
                     else ("1" if value is True else "0" if value is False else value)
                 )
                 _common.remember(key, param, None if value == default else text)
-            params = RfmParams(preset=preset, segment_map=map_name or "classic10")
-            result = _compute(_migration, window, first, second, params, lapsed)
-            if result is not None:
+            mig_params = RfmParams(preset=preset, segment_map=map_name or "classic10")
+            segment_moves = _compute(_migration, window, first, second, mig_params, lapsed)
+            if segment_moves is not None:
                 m1, m2, m3, m4 = st.columns(4)
-                m1.metric(f"Customers at {first:%d %b %Y}", count_text(result.from_customers))
-                m2.metric(f"Customers at {second:%d %b %Y}", count_text(result.to_customers))
+                m1.metric(f"Customers at {first:%d %b %Y}", count_text(segment_moves.from_customers))
+                m2.metric(f"Customers at {second:%d %b %Y}", count_text(segment_moves.to_customers))
                 m3.metric(
                     "New",
-                    count_text(result.new_customers),
+                    count_text(segment_moves.new_customers),
                     help="Customers at the second date who were not customers at the first.",
                 )
                 m4.metric(
                     "Lapsed",
-                    count_text(result.lapsed_customers),
+                    count_text(segment_moves.lapsed_customers),
                     help="Customers at the first date who had not bought again by the second.",
                 )
-                st.vega_lite_chart(segment_charts.flow_chart(result), width="stretch")
+                st.vega_lite_chart(segment_charts.flow_chart(segment_moves), width="stretch")
                 st.caption(
                     "Each band: the customers who moved from a segment at the first date (left) to one at the "
                     "second (right). Hover a band for its share of the left segment."
                 )
                 with st.expander("Who moved where, as a table (customers)", icon=":material/table:"):
-                    matrix = result.matrix()
+                    matrix = segment_moves.matrix()
                     st.dataframe(
                         matrix.rename({"from_state": "From ↓ · to →", "total": "Total"}),
                         hide_index=True,
@@ -386,14 +392,14 @@ with tab_migration:
                     )
                 st.subheader("Who moved")
                 c1, c2 = st.columns(2)
-                froms, tos = list(result.from_states), list(result.to_states)
+                froms, tos = list(segment_moves.from_states), list(segment_moves.to_states)
                 for key, param, choices in (
                     ("mig_cell_from", "moved_from", froms),
                     ("mig_cell_to", "moved_to", tos),
                 ):
                     if key in state and state[key] not in choices:
                         state[key] = choices[0]
-                    _control(key, param, lambda q, p=param, c=choices: read_choice(q, p, c, c[0]), choices[0])
+                    _control(key, param, partial(_read_listed, name=param, choices=choices), choices[0])
                 from_state = c1.selectbox(
                     "From",
                     froms,
@@ -410,13 +416,13 @@ with tab_migration:
                     "mig_cell_from", "moved_from", None if from_state == froms[0] else from_state
                 )
                 _common.remember("mig_cell_to", "moved_to", None if to_state == tos[0] else to_state)
-                table = result.cell(from_state, to_state)
+                table = segment_moves.cell(from_state, to_state)
                 st.metric(f"{from_state} → {to_state}", count_text(table.height))
                 _downloads(
                     f"moved {from_state} to {to_state} {first:%Y%m%d}-{second:%Y%m%d}",
                     table,
                     partial(
-                        result.manifest,
+                        segment_moves.manifest,
                         table,
                         f"migration customers ({from_state} → {to_state})",
                         {"from_state": [from_state], "to_state": [to_state]},
@@ -568,14 +574,14 @@ with tab_value:
     if tab_value.open:
         # The calibration below refits on the same window: start it now, beside the main fit, not after it.
         _start(_calibration, window, preset, int(st.session_state.get("clv_holdout", 6)))
-        value = _beside("Predicting each customer's future spend…", _customer_value, window, preset)
-        if value is not None:
+        customer_value = _beside("Predicting each customer's future spend…", _customer_value, window, preset)
+        if customer_value is not None:
             st.caption(
-                f"What each customer is likely to spend, predicted from {value.reference_date:%d %b %Y}, the day "
+                f"What each customer is likely to spend, predicted from {customer_value.reference_date:%d %b %Y}, the day "
                 "after the date range, from how often and how much they have bought so far."
             )
-            totals = value.totals()
-            columns = st.columns(len(value.horizons))
+            totals = customer_value.totals()
+            columns = st.columns(len(customer_value.horizons))
             for column, row in zip(columns, totals.iter_rows(named=True), strict=True):
                 column.metric(
                     f"Expected spend, next {row['horizon_days']} days",
@@ -585,18 +591,18 @@ with tab_value:
                     border=True,
                 )
             with st.expander("The models behind the predictions (statistics)", icon=":material/functions:"):
-                bg, gg = value.bg_nbd, value.gamma_gamma
+                bg, gg = customer_value.bg_nbd, customer_value.gamma_gamma
                 st.markdown(
                     f"- **BG/NBD** ({bg.customers:,} customers, time in days): r = {bg.r:.4f}, α = {bg.alpha:.4f}, "
                     f"a = {bg.a:.4f}, b = {bg.b:.4f}; log-likelihood {bg.log_likelihood:,.1f}\n"
                     f"- **Gamma-Gamma** ({gg.customers:,} repeat buyers): p = {gg.p:.4f}, q = {gg.q:.4f}, "
                     f"γ = £{gg.gamma:,.2f}; mean value per purchase day {money_text(gg.population_mean, pence=True)}\n"
                     f"- Correlation of repeat purchases with mean repeat value: "
-                    f"{value.spend_frequency_correlation if value.spend_frequency_correlation is not None else float('nan'):.2f}"
+                    f"{customer_value.spend_frequency_correlation if customer_value.spend_frequency_correlation is not None else float('nan'):.2f}"
                     " (Gamma-Gamma assumes none; docs/SEGMENTATION.md)\n"
                     + "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in clv.DEFINITIONS.items())
                 )
-            _value_table(value)
+            _value_table(customer_value)
             _calibration_check(window, preset)
 
 # --- product affinity --------------------------------------------------------------------------------------
@@ -611,8 +617,8 @@ with tab_affinity:
         )
         map_name = c1.segmented_control("Segment map", ["classic10", "rfm11"], key="aff_map", required=True)
         _common.remember("aff_map", "aff_map", None if map_name in (None, "classic10") else map_name)
-        params = RfmParams(preset=preset, segment_map=map_name or "classic10")
-        names_ = list(params.segments.segments)
+        aff_params = RfmParams(preset=preset, segment_map=map_name or "classic10")
+        names_ = list(aff_params.segments.segments)
         if "aff_seg" in state and state["aff_seg"] not in names_:
             state["aff_seg"] = names_[-1]
         _control(
@@ -631,47 +637,53 @@ with tab_affinity:
             help="A pair of products is listed when at least this share of the segment's orders hold both.",
         )
         _common.remember("aff_support", "support", None if support == 1.0 else f"{support:g}")
-        options = affinity.AffinityOptions(min_support=support / 100)
-        result = _beside(
+        aff_options = affinity.AffinityOptions(min_support=support / 100)
+        segment_affinity = _beside(
             f"Counting what {segment} buy, and which products they buy together…",
             _affinity,
             window,
             segment,
-            params,
-            options,
+            aff_params,
+            aff_options,
         )
-        if result is not None and result.is_empty:
+        if segment_affinity is not None and segment_affinity.is_empty:
             st.info(
                 f"No customer is in {literal(segment)} in this date range and these countries.",
                 icon=":material/search_off:",
             )
-        elif result is not None:
+        elif segment_affinity is not None:
             m1, m2, m3 = st.columns(3)
-            m1.metric(f"Customers in {result.segment}", count_text(result.segment_customers))
+            m1.metric(
+                f"Customers in {segment_affinity.segment}", count_text(segment_affinity.segment_customers)
+            )
             m2.metric(
                 "Their orders",
-                count_text(result.segment_invoices),
+                count_text(segment_affinity.segment_invoices),
                 help="Orders (not cancellations) by the segment's customers in the date range.",
             )
             m3.metric(
                 "A pair needs",
-                f"{result.min_invoices:,} orders",
+                f"{segment_affinity.min_invoices:,} orders",
                 help="How many of the segment's orders must hold both products for a pair to be listed.",
             )
-            st.vega_lite_chart(segment_charts.products_chart(result), width="stretch")
+            st.vega_lite_chart(segment_charts.products_chart(segment_affinity), width="stretch")
             st.caption(
                 "**Reach**: the share of the segment's customers who bought the product. **Lift**: that share "
                 "against all customers' (above 1: the segment favours it)."
             )
             _downloads(
-                f"affinity products {result.segment}",
-                result.products,
-                partial(result.manifest, result.products, f"affinity products ({result.segment})"),
+                f"affinity products {segment_affinity.segment}",
+                segment_affinity.products,
+                partial(
+                    segment_affinity.manifest,
+                    segment_affinity.products,
+                    f"affinity products ({segment_affinity.segment})",
+                ),
                 "aff_products",
                 D,
             )
             st.dataframe(
-                views.words(result.products, D),
+                views.words(segment_affinity.products, D),
                 hide_index=True,
                 width="stretch",
                 placeholder="–",
@@ -688,10 +700,10 @@ with tab_affinity:
                 },
             )
             st.subheader("Bought together")
-            pairs = views.pairs_once(result.pairs)
+            pairs = views.pairs_once(segment_affinity.pairs)
             if pairs.is_empty():
                 st.info(
-                    f"No two products share {result.min_invoices:,} of the segment's orders: lower the share "
+                    f"No two products share {segment_affinity.min_invoices:,} of the segment's orders: lower the share "
                     "of orders above.",
                     icon=":material/search_off:",
                 )
@@ -701,9 +713,9 @@ with tab_affinity:
                     "orders with A, the share that also have B, and the other way round."
                 )
                 _downloads(
-                    f"affinity pairs {result.segment}",
+                    f"affinity pairs {segment_affinity.segment}",
                     pairs,
-                    partial(result.manifest, pairs, f"affinity pairs ({result.segment})"),
+                    partial(segment_affinity.manifest, pairs, f"affinity pairs ({segment_affinity.segment})"),
                     "aff_pairs",
                     D,
                 )

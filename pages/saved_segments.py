@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, cast
 
 import polars as pl
 import streamlit as st
@@ -163,7 +164,7 @@ def _change(change: SegmentChange) -> saved_segments.SavedSegment | None:
 def _defaults(field: str, last_day: date) -> tuple[str, list[Any], str]:
     """A new condition on ``field``: its operator, values and option."""
     spec = FIELDS[field]
-    return {
+    known: dict[str, tuple[str, list[Any], str]] = {
         "recency_days": ("le", [90], ""),
         "orders": ("ge", [2], ""),
         "spend": ("gt", [Decimal(1000)], ""),
@@ -174,7 +175,8 @@ def _defaults(field: str, last_day: date) -> tuple[str, list[Any], str]:
         "product_group": ("in", [], ""),
         "rfm_segment": ("in", ["Champions"], "classic10"),
         "value_tier": ("in", ["high"], ""),
-    }.get(field, (spec.ops[0], [], ""))
+    }
+    return known.get(field, (spec.ops[0], [], ""))
 
 
 def _seed_row(row: int, field: str, op: str, values: list[Any], option: str, last_day: date) -> None:
@@ -186,17 +188,17 @@ def _seed_row(row: int, field: str, op: str, values: list[Any], option: str, las
     for key in (f"sseg_v_{row}", f"sseg_w_{row}", f"sseg_m_{row}"):
         state.pop(key, None)
     if kind in ("days", "count"):
-        first = int(values[0]) if values else 0
-        state[f"sseg_v_{row}"] = first
-        state[f"sseg_w_{row}"] = int(values[1]) if len(values) > 1 else first
+        whole = int(values[0]) if values else 0
+        state[f"sseg_v_{row}"] = whole
+        state[f"sseg_w_{row}"] = int(values[1]) if len(values) > 1 else whole
     elif kind == "money":
-        first = float(values[0]) if values else 0.0
-        state[f"sseg_v_{row}"] = first
-        state[f"sseg_w_{row}"] = float(values[1]) if len(values) > 1 else first
+        pounds = float(values[0]) if values else 0.0
+        state[f"sseg_v_{row}"] = pounds
+        state[f"sseg_w_{row}"] = float(values[1]) if len(values) > 1 else pounds
     elif kind == "date":
-        first = values[0] if values else last_day
-        state[f"sseg_v_{row}"] = first
-        state[f"sseg_w_{row}"] = values[1] if len(values) > 1 else first
+        day = values[0] if values else last_day
+        state[f"sseg_v_{row}"] = day
+        state[f"sseg_w_{row}"] = values[1] if len(values) > 1 else day
     elif kind in ("products", "text"):
         state[f"sseg_v_{row}"] = ", ".join(str(v) for v in values)
     elif kind == "segments":
@@ -710,10 +712,12 @@ def _build_tab() -> None:
                 k_range = tuple(state.get("sseg_k") or clusters.DEFAULT_K_RANGE)
                 found = _compute(_clusters, window, preset, k_range)
                 if found is not None and customer in set(found.customers["customer_id"].to_list()):
-                    why = found.why(customer)
-                    st.markdown(f"**Behaviour cluster**: {literal(why.name)} ({found.quality_text}).")
+                    nearest = found.why(customer)
+                    st.markdown(f"**Behaviour cluster**: {literal(nearest.name)} ({found.quality_text}).")
                     st.dataframe(
-                        why.distances.rename({"cluster": "Cluster", "name": "Name", "distance": "Distance"}),
+                        nearest.distances.rename(
+                            {"cluster": "Cluster", "name": "Name", "distance": "Distance"}
+                        ),
                         hide_index=True,
                         width="stretch",
                         column_config={
@@ -843,12 +847,16 @@ with tab_clusters:
         if "sseg_k" not in state:
             from_url = re.fullmatch(r"(\d{1,2})-(\d{1,2})", st.query_params.get("k", ""))
             state["sseg_k"] = (int(from_url[1]), int(from_url[2])) if from_url else clusters.DEFAULT_K_RANGE
-        k_low, k_high = st.slider(
-            "Numbers of clusters to try",
-            min_value=2,
-            max_value=clusters.MAX_K,
-            key="sseg_k",
-            help=defs["k_range"],
+        # A range slider: its state (seeded above) is a (low, high) pair, which its overloads cannot see.
+        k_low, k_high = cast(
+            tuple[int, int],
+            st.slider(
+                "Numbers of clusters to try",
+                min_value=2,
+                max_value=clusters.MAX_K,
+                key="sseg_k",
+                help=defs["k_range"],
+            ),
         )
         found = _compute(_clusters, window, preset, (k_low, k_high))
         if found is not None:
@@ -915,24 +923,22 @@ with tab_clusters:
                 st.caption(
                     f"The best silhouette wins; a tie goes to fewer clusters. Seed {found.seed}: the same data gives the same clusters."
                 )
-            chosen = st.selectbox(
+            cluster_names = found.names
+            cluster = st.selectbox(
                 "Customers of a cluster",
                 list(range(1, found.k + 1)),
-                format_func=lambda c: f"{c}: {found.names[c - 1]}",
+                format_func=lambda c: f"{c}: {cluster_names[c - 1]}",
                 key="sseg_cluster",
             )
-            table = found.members(int(chosen or 1))
+            table = found.members(int(cluster or 1))
+            manifest = partial(found.manifest, table, f"cluster {cluster}")
             g1, g2, g3 = st.columns(3)
             _common.list_downloads(
                 (g1, g2, g3),
-                f"lgs-cluster-{chosen}-{found.window.start}-to-{found.window.end}",
-                csv=lambda: export.segment_export_csv(table, found.manifest(table, f"cluster {chosen}"))[0],
-                xlsx=lambda: export.segment_export_xlsx(
-                    table, found.manifest(table, f"cluster {chosen}"), sheet="customers"
-                ),
-                manifest=lambda: export.segment_export_csv(table, found.manifest(table, f"cluster {chosen}"))[
-                    1
-                ],
+                f"lgs-cluster-{cluster}-{found.window.start}-to-{found.window.end}",
+                csv=lambda: export.segment_export_csv(table, manifest())[0],
+                xlsx=lambda: export.segment_export_xlsx(table, manifest(), sheet="customers"),
+                manifest=lambda: export.segment_export_csv(table, manifest())[1],
                 disabled=table.is_empty(),
                 key="sseg_cluster_list",
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -66,6 +67,13 @@ def _number(value: Decimal, dim: str) -> int | float:
     return float(value) if dim == "monetary" else int(value)
 
 
+def _read_limit(
+    query: Any, *, name: str, whole: bool, top: float, default: float | None
+) -> tuple[float | None, str | None]:
+    """A list rule's limit from the link: days and orders whole, at least 1 order."""
+    return read_number(query, name, 0 if name != "orders" else 1, top, default, whole=whole)
+
+
 st.title("Customer segments")
 st.caption(
     f"{literal(view.label)} — choose who to list under **Customer lists** below, then "
@@ -101,7 +109,7 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
         f"Cut points: {plain('fixed_cuts', preset)}",
     )
     _seeded("seg_scores", "scores", lambda q: read_choice(q, "scores", [3, 4, 5], 5), 5)
-    scores = c3.segmented_control(
+    scores_picked = c3.segmented_control(
         "Scores per measure",
         [3, 4, 5],
         key="seg_scores",
@@ -121,7 +129,7 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
         "the segment of each cell yourself.",
     )
     scoring = scoring or "quantile"
-    scores = int(scores or 5)
+    scores = int(scores_picked or 5)
     map_choice = map_choice or "classic10"
     for key, param, value, default in (
         ("seg_ref", "ref", reference, None),
@@ -200,13 +208,11 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
                 "one more."
             )
         try:
-            cuts = FixedCuts(
-                *(
-                    tuple(format(Decimal(str(state[k])).normalize(), "f") for k in keys[dim])
-                    for dim in ("recency", "frequency", "monetary")
-                ),
-                at_least=at_least,
+            recency, frequency, monetary = (
+                tuple(Decimal(format(Decimal(str(state[k])).normalize(), "f")) for k in keys[dim])
+                for dim in ("recency", "frequency", "monetary")
             )
+            cuts = FixedCuts(recency, frequency, monetary, at_least=at_least)
         except LgsError as exc:  # e.g. thresholds that do not grow: one line, and the link forgets them
             _common.set_param(param, None)
             _common.stop_with(exc)
@@ -351,15 +357,13 @@ if mode == "rule":
         (r2, "orders", "At least … orders (≥)", True, 100_000),
         (r3, "spend", "Spent at least £ … (≥)", False, 1e12),
     ):
-        default = RULE_DEFAULTS[name]
+        rule_default = RULE_DEFAULTS[name]
         key = f"seg_rule_{name}"
         _seeded(
             key,
             name,
-            lambda q, n=name, w=whole, t=top, d=default: read_number(
-                q, n, 0 if n != "orders" else 1, t, d, whole=w
-            ),
-            default,
+            partial(_read_limit, name=name, whole=whole, top=top, default=rule_default),
+            rule_default,
         )
         if state[key] is not None:
             state[key] = int(state[key]) if whole else float(state[key])
@@ -383,7 +387,7 @@ if mode == "rule":
             if value is None
             else (str(int(value)) if whole else format(Decimal(str(value)).normalize(), "f"))
         )
-        _common.remember(key, name, None if value == default else (text if text is not None else ""))
+        _common.remember(key, name, None if value == rule_default else (text if text is not None else ""))
     rule = _common.guarded(
         CustomerRule,
         None if limits["within"] is None else int(limits["within"]),

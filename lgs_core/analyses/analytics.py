@@ -25,7 +25,6 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 import duckdb
@@ -33,6 +32,7 @@ import polars as pl
 
 from lgs_core.errors import LgsError
 from lgs_core.query.window import Dialect, Window, query
+from lgs_core.sqlfiles import definitions_path
 from lgs_core.store import store
 
 Preset = Literal["classic", "standard"]
@@ -44,7 +44,7 @@ TRIM_QUANTILE = Fraction(85, 100)
 
 _MONEY = pl.Decimal(38, 3)
 
-DEFINITIONS_PATH = Path(__file__).resolve().parents[2] / "docs" / "DEFINITIONS.md"
+DEFINITIONS_PATH = definitions_path()
 _DEFINITION = re.compile(r"^- `(?P<key>[a-z0-9_]+)`(?: \((?P<preset>classic)\))?: (?P<text>.+)$")
 
 

@@ -97,7 +97,8 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_markdown_report_writes_hostile_countries_as_text(hostile_store: Path) -> None:
     """The Markdown report (a file, and the email's text part) names the chosen countries in its scope: a
     viewer shows them as their characters, with no link, bold or HTML made from them."""
-    from lgs_core import report, store
+    from lgs_core.report import report
+    from lgs_core.store import store
 
     con = store.connect(hostile_store, read_only=True)
     try:
@@ -156,7 +157,7 @@ def test_every_page_shows_hostile_data_as_text(server: str, hostile_store: Path,
                         assert_shown_as_text(page, tab)
 
             # The quarantine's download (refused lines carry customer data) is recorded in the export log.
-            from lgs_core import access
+            from lgs_core.store import access
 
             with page.expect_download() as info:
                 page.get_by_role("button", name="Download the quarantine (CSV)").click()

@@ -11,7 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from fixtures.app_server import CHROMIUM_ARGS, metric, problems, require_chromium, settle, streamlit_server
+from fixtures.app_server import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    metric,
+    problems,
+    require_chromium,
+    settle,
+    streamlit_server,
+)
 
 from lgs_core.errors import LgsError
 from lgs_core.store import store
@@ -76,3 +84,52 @@ def test_an_early_visitor_watches_the_progress_then_gets_the_overview(tmp_path: 
         assert store.store_info(con).lines == 3_000_000
     finally:
         con.close()
+
+
+NAVIGATION = [
+    "Overview",
+    "Orders",
+    "Customer segments",
+    "Deeper segments",
+    "Saved segments",
+    "Weekly report",
+    "Data",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("path", "title"), [("segments", "Customer segments"), ("orders", "Orders")])
+def test_the_first_request_of_a_new_server_for_a_page_gets_the_apps_navigation(
+    tmp_path: Path, path: str, title: str
+) -> None:
+    # A folder named pages/ beside the entrypoint: Streamlit runs the first request's page alone, in its v1
+    # folder mode, until a session calls st.navigation (pages/_navigation.py). The visitor must not see it.
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    db = tmp_path / "new" / "store.duckdb"
+    with (
+        streamlit_server(db, tmp_path / "streamlit.log", env={"LGS_DEMO_ROWS": "20000"}) as url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.goto(f"{url}/{path}")  # the server's first request
+            page.wait_for_selector("[data-testid='stSidebarNav']", timeout=120_000)
+            page.locator("[data-testid='stMain'] h1", has_text=title).wait_for(timeout=120_000)
+            settle(page)
+            page.locator("[data-testid='stSidebar'] [data-testid='stDateInput']").wait_for(timeout=60_000)
+            links = page.locator("[data-testid='stSidebarNavLink']")
+            names = [str(text).split("\n")[-1].strip() for text in links.all_inner_texts()]
+            assert (
+                names == NAVIGATION
+            )  # the app's navigation, not the folder's ("streamlit app", "common", …)
+            current = page.locator("[data-testid='stSidebarNavLink'][aria-current='page']")
+            assert current.inner_text().split("\n")[-1].strip() == title
+            assert page.url.rstrip("/").endswith(f"/{path}") and page.title() == "LGS Explorer"
+            assert not problems(page), problems(page)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"first-request-{path}.png"))
+        finally:
+            browser.close()
