@@ -594,15 +594,6 @@ def test_cli_pg_load_then_sync(
         run_cli(["sync", "--dsn", pg_db, "--db", str(db), "--table", "nope"])
 
 
-def _lgs_has_sync() -> bool:
-    from lgs_core import cli
-
-    return "sync" in cli.build_parser().format_help()
-
-
-@pytest.mark.skipif(
-    not _lgs_has_sync(), reason="lgs_core/cli/__init__.py does not wire cli_postgres.add_commands yet"
-)
 def test_lgs_sync_exits_2_with_one_line_and_no_password(pg_db: str, rows_csv: Path, tmp_path: Path) -> None:
     postgres.pg_load(rows_csv, pg_db)
     env = {**os.environ, "LGS_PG_DSN": with_password(pg_db, SECRET), "LGS_DB": str(tmp_path / "store.duckdb")}
