@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.rfm import RfmParams, rfm
 from lgs_core.errors import LgsError
@@ -23,19 +24,7 @@ from lgs_core.query.window import Window, bind
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
 
-DEFINITIONS: dict[str, str] = {
-    "affinity_purchase": "affinity counts product lines with quantity > 0 on orders (not cancellations or "
-    "adjustments) by the segment's customers in the date range, whatever the preset.",
-    "reach": "the segment's customers who bought the product ÷ the segment's customers.",
-    "base_reach": "all scored customers who bought the product ÷ all scored customers.",
-    "product_lift": "reach ÷ base reach: above 1 the segment favours the product, below 1 it avoids it.",
-    "support": "invoices of the segment holding both products ÷ the segment's invoices.",
-    "confidence": "invoices holding both ÷ invoices holding the first product (A): how often B comes with A.",
-    "pair_lift": "confidence ÷ the share of the segment's invoices holding B: above 1, A and B go together "
-    "more often than chance.",
-    "min_invoices": "a pair is listed when at least this many of the segment's invoices hold it: the larger "
-    "of the minimum count and the minimum support × the segment's invoices.",
-}
+DEFINITIONS: dict[str, str] = glossary.section("affinity")  # docs/DEFINITIONS.md
 
 
 @dataclass(frozen=True)

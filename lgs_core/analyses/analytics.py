@@ -17,22 +17,20 @@ cut points and final statistics are Fractions (a linear-interpolated quantile of
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from functools import cache
 from typing import Any, Literal, Protocol, cast
 
 import duckdb
 import polars as pl
 
 from lgs_core.errors import LgsError
+from lgs_core.glossary import DEFINITIONS_PATH, definition, definitions  # noqa: F401 (the analyses' help texts)
 from lgs_core.query.window import Dialect, Window, query
-from lgs_core.sqlfiles import definitions_path
 from lgs_core.store import store
 
 Preset = Literal["classic", "standard"]
@@ -44,9 +42,6 @@ TRIM_QUANTILE = Fraction(85, 100)
 
 _MONEY = pl.Decimal(38, 3)
 
-DEFINITIONS_PATH = definitions_path()
-_DEFINITION = re.compile(r"^- `(?P<key>[a-z0-9_]+)`(?: \((?P<preset>classic)\))?: (?P<text>.+)$")
-
 
 def check_preset(preset: str) -> Preset:
     if preset not in PRESETS:
@@ -56,27 +51,6 @@ def check_preset(preset: str) -> Preset:
             todo="use 'classic' (the original notebook's definitions) or 'standard'",
         )
     return cast(Preset, preset)
-
-
-@cache
-def definitions() -> dict[tuple[str, str], str]:
-    """The one-line definitions of docs/DEFINITIONS.md: ``{(key, preset): text}``, preset "standard" or
-    "classic" (a classic entry only where the classic preset differs).
-    """
-    found: dict[tuple[str, str], str] = {}
-    if not DEFINITIONS_PATH.exists():  # an install without docs/: figures simply have no help text
-        return found
-    for line in DEFINITIONS_PATH.read_text(encoding="utf-8").splitlines():
-        match = _DEFINITION.match(line)
-        if match:
-            found[(match["key"], match["preset"] or "standard")] = match["text"]
-    return found
-
-
-def definition(key: str, preset: str = "standard") -> str:
-    """The definition of a figure (e.g. ``"placed"``) under a preset; "" when it has none."""
-    table = definitions()
-    return table.get((key, preset)) or table.get((key, "standard"), "")
 
 
 class Engine(Protocol):

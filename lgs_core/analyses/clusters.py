@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.errors import LgsError
 from lgs_core.query.window import Window
@@ -57,18 +58,7 @@ _MORE_LESS = {
     "monetary": ("lower spend", "higher spend"),
 }
 
-DEFINITIONS: dict[str, str] = {
-    "clusters": "customers grouped by k-means on their log-scaled, standardised recency, orders and spend; each "
-    "cluster is named from where its centre lies against the average customer.",
-    "silhouette": "how well separated the clusters are, from −1 to 1: for each customer, (distance to the "
-    "nearest other cluster − mean distance within its own) ÷ the larger of the two, averaged. Over 0.5: "
-    "clear groups; 0.25–0.5: reasonable; under 0.25: the customers form no clear groups.",
-    "k_range": "the numbers of clusters tried; the one with the highest silhouette is shown.",
-    "distance": "distance from the customer to the cluster's centre, in standard deviations of the log-scaled "
-    "features; the customer is in the nearest cluster.",
-    "centre_z": "the centre's position on the axis, in standard deviations from the average customer "
-    "(negative recency: more recent).",
-}
+DEFINITIONS: dict[str, str] = glossary.section("clusters")  # docs/DEFINITIONS.md
 
 
 def _features(recency: Array, frequency: Array, monetary: Array) -> Array:

@@ -30,6 +30,7 @@ import polars as pl
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, optimize, special
 
+from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
 from lgs_core.errors import LgsError
@@ -46,26 +47,7 @@ MIN_CUSTOMERS = 20
 # Gamma-Gamma needs repeat buyers with a positive mean repeat value.
 MIN_REPEAT_BUYERS = 10
 
-DEFINITIONS: dict[str, str] = {
-    "transaction": "a purchase day: a calendar day with at least one purchase (several invoices on one day are "
-    "one transaction).",
-    "repeat_purchases": "x: the customer's purchase days after their first, up to the reference date.",
-    "recency_days": "t_x: days from the customer's first to their last purchase day.",
-    "age_days": "T: days from the customer's first purchase day to the reference date.",
-    "mean_repeat_spend": "the mean value (£) of the customer's repeat purchase days: Σ quantity × price of "
-    "their purchase lines that day, before cancellations.",
-    "p_alive": "BG/NBD's probability that the customer is still active (has not dropped out) at the reference "
-    "date; 1 for a customer with a single purchase day.",
-    "expected_purchases": "BG/NBD's expected number of purchase days in the next N days after the reference "
-    "date, given the customer's x, t_x and T.",
-    "expected_value": "Gamma-Gamma's expected value of one future purchase day in pounds: the customer's mean "
-    "repeat value shrunk towards the population mean (the population mean for a one-off buyer).",
-    "expected_spend": "expected purchases in the next N days × expected value per purchase, in pounds "
-    "(undiscounted, before cancellations).",
-    "calibration": "the last months of the date range are held out: the models are fitted on the purchases "
-    "before them, and each customer's predicted purchases in the held-out months are compared with what they "
-    "did, by decile of prediction (10 = the highest predicted).",
-}
+DEFINITIONS: dict[str, str] = glossary.section("clv")  # docs/DEFINITIONS.md
 
 
 # --- BG/NBD ------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
+from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
 from lgs_core.query.window import Window, bind
@@ -29,18 +30,8 @@ from lgs_core.store import store
 Measure = Literal["active_share", "active_customers", "revenue"]
 MEASURES: tuple[Measure, ...] = ("active_share", "active_customers", "revenue")
 
-# The page's help texts; docs/SEGMENTATION.md quotes them line for line (a test keeps the two equal).
-DEFINITIONS: dict[str, str] = {
-    "cohort_month": "the calendar month of the customer's first purchase (at any date, in the chosen countries "
-    "and products); a customer whose first purchase is before the date range's start is in no cohort.",
-    "cohort_customers": "customers in the cohort: their first purchase falls in the month (and in the date range).",
-    "months_since": "whole calendar months after the cohort's month: 0 is the month of the first purchase.",
-    "active_customers": "customers of the cohort with a purchase in the month.",
-    "active_share": "active customers ÷ the cohort's customers (month 0 is 100% by definition).",
-    "cohort_revenue": "Σ quantity × price over the cohort's lines in the month, in pounds "
-    "(standard: product lines, cancellations subtracting; classic: the purchase lines).",
-    "earlier_customers": "customers with a purchase in the date range whose first purchase is before its start.",
-}
+# The page's help texts.
+DEFINITIONS: dict[str, str] = glossary.section("cohorts")  # docs/DEFINITIONS.md
 
 _MONEY = pl.Decimal(38, 3)
 _CELL_SCHEMA: dict[str, Any] = {

@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.rfm import RfmParams, RfmResult, rfm
 from lgs_core.errors import LgsError
@@ -36,18 +37,7 @@ LAPSED = "Lapsed"
 NEW_IF_TAKEN = "Not yet a customer"
 LAPSED_IF_TAKEN = "Lapsed (no purchase)"
 
-DEFINITIONS: dict[str, str] = {
-    "reference_dates": "RFM is scored twice with the same settings: at each reference date D the window runs "
-    "from the date range's start to D − 1 day, and recency counts the days to D.",
-    "from_state": "the customer's segment at the first reference date, or New.",
-    "to_state": "the customer's segment at the second reference date, or Lapsed.",
-    "new": "New: not a customer at the first date (no purchase from the date range's start to the day before "
-    "it), a customer at the second.",
-    "lapsed": "Lapsed: a customer at the first date with no purchase from the first date to the day before the "
-    "second; with Lapsed off they keep their second segment.",
-    "transition_customers": "customers who moved from the row's state to the column's state.",
-    "share_of_from": "the cell's customers ÷ the customers of its row (where the row's customers went).",
-}
+DEFINITIONS: dict[str, str] = glossary.section("migration")  # docs/DEFINITIONS.md
 
 _CUSTOMER_SCHEMA: dict[str, Any] = {
     "customer_id": pl.Int32,

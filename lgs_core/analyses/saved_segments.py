@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
 from lgs_core.analyses.migration import Migration, default_reference_dates, reference_windows
@@ -57,20 +58,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MONEY = pl.Decimal(38, 3)
 _PENNY = Decimal("0.01")
 
-DEFINITIONS: dict[str, str] = {
-    "saved_segment": "a rule on customers (recency, orders, spend, country, products, RFM segment, …) saved by "
-    "name; it is evaluated again on the current data and date range every time, never stored as a list.",
-    "segment_customers": "customers with a purchase in the date range who meet the rule.",
-    "segment_share": "the segment's customers ÷ every customer with a purchase in the date range.",
-    "segment_revenue": "Σ spend of the segment's customers in the date range, in pounds.",
-    "history_customers": "the rule evaluated at each month's end, on every purchase from the date range's start "
-    "to that day, with recency counted to the next day.",
-    "history_revenue": "Σ spend in the month of the customers in the segment at the month's end, in pounds.",
-    "migration_states": "In: in the segment at that date; Not in: a customer then, but outside the rule; New: "
-    "no purchase yet from the date range's start to the first date.",
-    "data_replaced": "a saved segment is its rule, not a list: after a reload or a new data set it is evaluated "
-    "on the new data; values the new data lacks (a country, a product) simply match nobody.",
-}
+DEFINITIONS: dict[str, str] = glossary.section("saved_segments")  # docs/DEFINITIONS.md
 
 EXPORT_COLUMNS = (
     "customer_id",

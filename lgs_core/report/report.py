@@ -23,6 +23,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
+from lgs_core import glossary
 from lgs_core.analyses import analytics
 from lgs_core.analyses.anomaly import (
     DETECTED,
@@ -176,14 +177,7 @@ def _iso(week_start: date) -> str:
 # --- the report's data ----------------------------------------------------------------------------------
 
 
-KPI_DEFINITIONS: dict[str, str] = {
-    "new_customers": "customers whose first line in the whole store falls in the week (any country or product).",
-    "active_customers": "distinct customer ids with any line in the week (guest lines have none).",
-    "orders": "orders placed: distinct invoices in the week whose number does not start with C.",
-    "sales": "Σ quantity × price over the week's lines, cancellations subtracted (£, exact).",
-    "aov": "the orders' value before refunds (Σ quantity × price over the lines of non-C invoices) ÷ orders.",
-    "cancel_rate": "cancellation invoices (C…) in the week ÷ orders placed in the week; a cancellation may undo an earlier week's order.",
-}
+KPI_DEFINITIONS: dict[str, str] = glossary.section("report")  # docs/DEFINITIONS.md
 _KPIS: tuple[tuple[str, str, Kind], ...] = (
     ("new_customers", "New customers", "count"),
     ("active_customers", "Active customers", "count"),

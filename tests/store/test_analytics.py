@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 from fixtures.helpers import Line, make_store
 
+from lgs_core import glossary
 from lgs_core.analyses import analytics
 from lgs_core.errors import LgsError
 from lgs_core.query.window import EARLIEST, LATEST, Window, bind, query, sql_parameters
@@ -285,9 +286,11 @@ def test_definitions_cover_every_output_column(sample: duckdb.DuckDBPyConnection
     assert not missing
     assert analytics.definition("placed", "classic") != analytics.definition("placed")
     assert analytics.definition("sales", "classic") == analytics.definition("sales")  # falls back
-    lines = analytics.DEFINITIONS_PATH.read_text(encoding="utf-8").splitlines()
-    entries = [m.group("key", "preset") for m in map(analytics._DEFINITION.match, lines) if m]
-    assert len(entries) == len(set(entries)) == len(analytics.definitions())  # one line per (key, preset)
+    lines = glossary.DEFINITIONS_PATH.read_text(encoding="utf-8").splitlines()
+    entries = [(names, key, preset) for names, key, preset, _ in glossary.entries()]
+    assert len(entries) == sum(line.startswith("- `") for line in lines)  # every definition line is read
+    assert len(entries) == len(set(entries))  # one line per (key, preset) in a section
+    assert len(glossary.definitions()) == len({(key, preset) for _, key, preset in entries})
 
 
 # --- edge cases on tiny stores ------------------------------------------------------------------------------------

@@ -383,10 +383,13 @@ def test_the_definitions_are_quoted_in_the_docs() -> None:
     from lgs_core.analyses import clusters
     from lgs_core.analyses.segment_rules import FIELDS
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "SEGMENTATION.md").read_text(encoding="utf-8")
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    doc = (docs / "SEGMENTATION.md").read_text(encoding="utf-8")
+    glossary = (docs / "DEFINITIONS.md").read_text(encoding="utf-8")
     for module in (clusters, __import__("lgs_core.analyses.saved_segments", fromlist=["DEFINITIONS"])):
+        assert module.DEFINITIONS, module.__name__
         for key, text in module.DEFINITIONS.items():
-            assert f"- `{key}`: {text}" in doc, f"docs/SEGMENTATION.md lacks the definition of {key}"
+            assert f"- `{key}`: {text}" in glossary, f"docs/DEFINITIONS.md lacks the definition of {key}"
     for spec in FIELDS.values():
         assert f"| `{spec.key}` |" in doc and spec.help in doc, spec.key
 
