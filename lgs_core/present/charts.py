@@ -16,30 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from lgs_core.present.theme import GREY, INK, RUST, SAND, TEAL, segment_colour
 from lgs_core.present.vegalite import VegaLite, chart, condition, field, layer, layered, mark, tooltip
 
 if TYPE_CHECKING:
     from lgs_core.analyses.amounts import BoxStats
 
-# The theme's colours (.streamlit/config.toml): calm teal for sales, a warm accent for what goes wrong.
-TEAL = "#2F6F6B"
-SAND = "#C9A66B"
-RUST = "#B5533C"
-GREY = "#8A8F94"
-# Ten calm, distinguishable colours for segments (a segment keeps its colour across charts on a page).
-SEGMENT_PALETTE = (
-    "#2F6F6B",
-    "#C9A66B",
-    "#6B8FB5",
-    "#B5533C",
-    "#7A9E5A",
-    "#8C6BB1",
-    "#D08C60",
-    "#4FA3A5",
-    "#A05C7B",
-    "#8A8F94",
-    "#5C7A3A",
-)
 HEIGHT = 300
 
 
@@ -74,7 +56,7 @@ def _partial_tooltip() -> dict[str, Any]:
 
 def segment_scale(segments: Sequence[str]) -> dict[str, Any]:
     """A fixed colour per segment, in the map's order."""
-    colours = [SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(len(segments))]
+    colours = [segment_colour(i) for i in range(len(segments))]
     return {"domain": list(segments), "range": colours}
 
 
@@ -243,7 +225,7 @@ def amount_boxplot(box: BoxStats, *, trimmed: bool = False) -> VegaLite:
         dataset="box",
     )
     median = layer(
-        mark("tick", color="#1F2A30", thickness=2, size=36),
+        mark("tick", color=INK, thickness=2, size=36),
         {"x": field("median:Q", title=x_title), "tooltip": tips},
         dataset="box",
     )
@@ -372,7 +354,7 @@ def rf_heatmap(grid: pl.DataFrame) -> VegaLite:
         },
     )
     # Dark text on light cells, light text on dark ones.
-    ink = condition(f"datum.customers > {most / 2}", "white", "#1F2A30")
+    ink = condition(f"datum.customers > {most / 2}", "white", INK)
     counts = layer(
         mark("text", fontSize=15, fontWeight="bold", dy=-12),
         {**base, "text": field("customers:Q", format=",d"), "color": ink},

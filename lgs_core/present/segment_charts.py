@@ -15,7 +15,7 @@ import polars as pl
 
 from lgs_core.errors import LgsError
 from lgs_core.present import vegalite as vl
-from lgs_core.present.charts import SAND, SEGMENT_PALETTE, TEAL
+from lgs_core.present.theme import GREY, INK, NAVY, SAND, STONE, TEAL, segment_colour
 from lgs_core.present.vegalite import VegaLite
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def retention_heatmap(result: CohortRetention, measure: Measure = "active_share"
     layers: list[dict[str, Any]] = [cells]
     if rows <= 30:  # numbers in the cells while they stay legible
         text_fmt = ".0%" if measure == "active_share" else (",d" if measure == "active_customers" else ",.0f")
-        ink = vl.condition(f"datum.{measure} > {top / 2}", "white", "#1F2A30")
+        ink = vl.condition(f"datum.{measure} > {top / 2}", "white", INK)
         layers.append(
             vl.layer(
                 vl.mark("text", fontSize=9),
@@ -101,8 +101,8 @@ def retention_heatmap(result: CohortRetention, measure: Measure = "active_share"
 
 # --- migration -------------------------------------------------------------------------------------------
 
-NEW_COLOUR = "#34495E"
-LAPSED_COLOUR = "#BDB5AA"
+NEW_COLOUR = NAVY
+LAPSED_COLOUR = STONE
 
 
 _GAP = 0.02  # the space between two nodes of a side, as a share of the side's height
@@ -300,10 +300,7 @@ def state_colours(result: Migration) -> dict[str, str]:
         return {IN_STATE: TEAL, OUT_STATE: SAND, NEW_STATE: NEW_COLOUR}
     # Segments keep the Customer segments page's colours (charts.segment_scale: the map's order);
     # New and Lapsed get two of their own.
-    colours = {
-        name: SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)]
-        for i, name in enumerate(result.params.segments.segments)
-    }
+    colours = {name: segment_colour(i) for i, name in enumerate(result.params.segments.segments)}
     colours[result.new_state] = NEW_COLOUR
     colours[result.lapsed_state] = LAPSED_COLOUR
     return colours
@@ -324,7 +321,7 @@ def calibration_chart(cal: Calibration) -> vl.VegaLite:
             {"predicted_mean": "Predicted (BG/NBD)", "actual_mean": "Actual"}, return_dtype=pl.String
         )
     )
-    colours = {"domain": ["Predicted (BG/NBD)", "Actual"], "range": ["#2F6F6B", "#C9A66B"]}
+    colours = {"domain": ["Predicted (BG/NBD)", "Actual"], "range": [TEAL, SAND]}
     lines = vl.layer(
         vl.mark("line", point={"size": 60}, strokeWidth=2.5),
         {
@@ -403,7 +400,7 @@ def products_chart(result: Affinity, limit: int = 20) -> vl.VegaLite:
     ]
     y = vl.field("product:N", title=None, sort=order, axis={"labelLimit": 320})
     rules = vl.layer(
-        vl.mark("rule", color="#8A8F94", strokeWidth=2),
+        vl.mark("rule", color=GREY, strokeWidth=2),
         {"y": y, "x": vl.field("reach:Q"), "x2": vl.field("base_reach"), "tooltip": tips},
         dataset="products",
     )
@@ -417,7 +414,7 @@ def products_chart(result: Affinity, limit: int = 20) -> vl.VegaLite:
             "color": vl.field(
                 "who:N",
                 title=None,
-                scale={"domain": [result.segment, "All customers"], "range": ["#2F6F6B", "#C9A66B"]},
+                scale={"domain": [result.segment, "All customers"], "range": [TEAL, SAND]},
                 legend={"orient": "bottom"},
             ),
             "tooltip": [vl.tooltip("who:N", "Customers"), vl.tooltip("share:Q", "Share", ".1%"), *tips],
@@ -502,7 +499,7 @@ def cluster_scatter(result: Clusters, max_points: int = 6_000) -> vl.VegaLite:
     names = list(result.names)
     colours = {
         "domain": names,
-        "range": [SEGMENT_PALETTE[i % len(SEGMENT_PALETTE)] for i in range(len(names))],
+        "range": [segment_colour(i) for i in range(len(names))],
     }
     return vl.chart(
         data,
