@@ -36,6 +36,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from lgs_core import formats
 from lgs_core.errors import LgsError
 
 if TYPE_CHECKING:  # a type only: the CLI's parser reads this module's defaults without loading Polars
@@ -226,7 +227,7 @@ class Assessment:
             f" (median {fmt_value(self.metric, self.median)})"
         )
         if self.last_year_pct is not None and self.last_year is not None:
-            text += f", {fmt_pct(self.last_year_pct)} on the same week last year ({fmt_value(self.metric, self.last_year)})"
+            text += f", {formats.signed(self.last_year_pct, 0)} on the same week last year ({fmt_value(self.metric, self.last_year)})"
         elif self.last_year is not None:
             text += f", against {fmt_value(self.metric, self.last_year)} in the same week last year"
         else:
@@ -487,24 +488,12 @@ def _z_text(z: float) -> str:
 
 
 def fmt_value(metric: str, value: float | int | Decimal | None) -> str:
+    """A detected metric's value: whole pounds for money, a whole count otherwise (``lgs_core.formats``)."""
     if value is None:
-        return "–"
+        return formats.UNKNOWN
     if metric in METRICS and METRICS[metric].money:
-        return fmt_money(value)
-    return f"{round(float(value)):,}"
-
-
-def fmt_money(value: float | int | Decimal, places: int = 0) -> str:
-    number = float(value)
-    sign = "−" if number < 0 else ""
-    return f"{sign}£{abs(number):,.{places}f}"
-
-
-def fmt_pct(value: float | None) -> str:
-    if value is None:
-        return "–"
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    return f"{sign}{abs(value):.0f}%"
+        return formats.money(value)
+    return formats.count(round(float(value)))
 
 
 def json_number(value: int | Decimal | float | None) -> int | float | None:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import duckdb
 import polars as pl
 
-from lgs_core import glossary
+from lgs_core import formats, glossary
 from lgs_core.analyses import analytics
 from lgs_core.analyses.anomaly import (
     DETECTED,
@@ -31,8 +31,6 @@ from lgs_core.analyses.anomaly import (
     Assessment,
     DetectorSettings,
     detect,
-    fmt_money,
-    fmt_pct,
     fmt_value,
     json_number,
 )
@@ -217,32 +215,22 @@ class Kpi:
         if value is None:
             return "–"
         if self.kind == "money":
-            return fmt_money(value, 2 if self.key == "aov" else 0)
+            return formats.money(value, places=2 if self.key == "aov" else 0)
         if self.kind == "pct":
-            return f"{float(value):.1f}%"
-        return f"{float(value):,.0f}" if float(value) == int(float(value)) else f"{float(value):,.1f}"
+            return formats.percent(float(value))
+        return formats.count(value)
 
     def change_text(self, other: Number | None) -> str:
         delta = self.change(other)
         if delta is None:
             return "–"
-        if self.kind == "pct":
-            sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-            return f"{sign}{abs(delta):.1f} pp"
-        return fmt_pct(delta)
+        return formats.signed(delta, 1, " pp") if self.kind == "pct" else formats.signed(delta, 0)
 
     def card_delta(self, other: Number | None) -> str | None:
-        """The change as a KPI card shows it: "+36%", "-14%", "-5.1 pp" (None: not comparable). An ASCII
-        minus: Streamlit reads a delta starting with "-" as a fall (↓), anything else as a rise, so the
-        report's "−14%" (a Unicode minus) showed a green ↑ for a fall. "0%" when unchanged (as shown)."""
+        """The change as a KPI card shows it: "+36%", "-14%", "-5.1 pp", "0%" (None: not comparable); the
+        same text as the report's tables (``lgs_core.formats``: an ASCII minus, which Streamlit reads as a fall)."""
         delta = self.change(other)
-        if delta is None:
-            return None
-        shown = round(delta, 1) if self.kind == "pct" else round(delta)
-        if shown == 0:
-            return "0 pp" if self.kind == "pct" else "0%"
-        sign = "+" if shown > 0 else "-"
-        return f"{sign}{abs(shown):.1f} pp" if self.kind == "pct" else f"{sign}{abs(shown):.0f}%"
+        return None if delta is None else self.change_text(other)
 
     @property
     def rise_is_good(self) -> bool:
@@ -281,7 +269,7 @@ class CountryChange:
 
     def text(self, metric: str, name: Callable[[str], str] = str) -> str:
         """E.g. "Germany +30 (12 → 42)"; ``name`` writes the country (Markdown: as literal text)."""
-        sign = "+" if self.change >= 0 else "−"
+        sign = "+" if self.change >= 0 else "-"
         size = fmt_value(metric, abs(self.change))
         return f"{name(self.country)} {sign}{size} ({fmt_value(metric, self.median)} → {fmt_value(metric, self.value)})"
 
@@ -823,7 +811,7 @@ def history_table(report: WeeklyReport) -> pl.DataFrame:
     in words ("▲ spike in new customers"; empty when nothing was)."""
 
     def money(value: Decimal | None) -> str:
-        return "–" if value is None else fmt_money(value, 2)
+        return formats.money(value, places=2)
 
     names = (
         "Week",
@@ -997,7 +985,7 @@ def to_markdown(report: WeeklyReport) -> str:
     out += ["| ISO week | Monday | New customers | Orders | Sales | Flags |", "|---|---|---:|---:|---:|---|"]
     for i, row in enumerate(report.weeks.iter_rows(named=True)):
         marks = _week_marks(report, i)
-        sales = fmt_money(row["sales"]) if row["trading"] else "closed"
+        sales = formats.money(row["sales"]) if row["trading"] else "closed"
         out.append(
             f"| {_iso(row['week_start'])} | {row['week_start']:%d %b %Y} | {row['new_customers']:,} | "
             f"{row['orders']:,} | {sales} | {marks} |"
@@ -1155,7 +1143,7 @@ def to_html(report: WeeklyReport, *, images: Mapping[str, str] | None = None) ->
         "<th>Flags</th></tr>"
     )
     for i, row in enumerate(report.weeks.iter_rows(named=True)):
-        sales = fmt_money(row["sales"]) if row["trading"] else "closed"
+        sales = formats.money(row["sales"]) if row["trading"] else "closed"
         parts.append(
             f"<tr><td>{_iso(row['week_start'])}</td><td>{row['week_start']:%d %b %Y}</td>"
             f"<td>{row['new_customers']:,}</td><td>{row['orders']:,}</td><td>{_e(sales)}</td>"
