@@ -59,12 +59,16 @@ def count(value: Number | None) -> str:
     return f"{number:,.0f}" if _whole(number) else f"{number:,.1f}"
 
 
-def number(value: Number | None) -> str:
-    """A plain number as a person writes it: "1,000", "2.5", "0.125"; "–" when unknown."""
+def number(value: Number | None, places: int = 3) -> str:
+    """A plain number as a person writes it, to at most ``places`` decimals: "1,000", "2.5", "3.333"; "–"
+    when unknown. Exact: a Fraction cut point is rounded half-even, never through a float."""
     if value is None:
         return UNKNOWN
-    amount = _decimal(value)
-    return f"{amount:,.0f}" if _whole(amount) else f"{float(amount):,g}"
+    amount = _decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    text = f"{amount:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def percent(value: float | None, places: int = 1) -> str:

@@ -36,6 +36,7 @@ from typing import Any, Literal, cast
 
 import polars as pl
 
+from lgs_core import formats
 from lgs_core.analyses.analytics import (
     Connection,
     Preset,
@@ -44,7 +45,6 @@ from lgs_core.analyses.analytics import (
     linear_quantile,
     run_query,
     sorted_quantile,
-    to_decimal,
     to_milli,
 )
 from lgs_core.errors import LgsError
@@ -446,7 +446,7 @@ _QUANTILE_NAMES = {3: "tercile", 4: "quartile", 5: "quintile"}
 
 
 def _number(value: Fraction) -> str:
-    return format(to_decimal(value, 3).normalize(), ",f")
+    return formats.number(value)
 
 
 def _show_all(dimension: str, cuts: Sequence[Fraction]) -> str:
@@ -458,7 +458,7 @@ def _show_all(dimension: str, cuts: Sequence[Fraction]) -> str:
 
 def _show(dimension: str, value: Fraction) -> str:
     if dimension == "monetary":
-        return f"£{float(value):,.2f}"
+        return formats.money(value, places=2)
     if dimension == "recency":
         return f"{_number(value)} days"
     if dimension == "frequency":

@@ -32,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from lgs_core import formats
 from lgs_core.errors import LgsError
 
 Op = Literal["gt", "ge", "lt", "le", "between", "in", "not_in"]
@@ -545,10 +546,8 @@ def _json_value(value: Value) -> Any:
 
 
 def money_words(value: Decimal) -> str:
-    sign = "-" if value < 0 else ""
-    amount = abs(value)
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    return f"{sign}£{text}"
+    """Whole pounds when whole, else pence: "£1,000", "£12.50" (``lgs_core.formats``)."""
+    return formats.money(value, places=None)
 
 
 def _list_words(values: Sequence[str], joiner: str = "or") -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
+from lgs_core import formats
 from lgs_core.analyses.rfm import FixedCuts
 from lgs_core.errors import LgsError
 from lgs_core.query.window import Window
@@ -203,7 +204,7 @@ def read_number(
 def _show_number(value: float | None) -> str:
     if value is None:
         return "none"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,g}"
+    return formats.number(value)
 
 
 def read_flag(query: Query, name: str, default: bool) -> tuple[bool, str | None]:

@@ -67,6 +67,9 @@ def test_counts_percentages_and_plain_numbers() -> None:
     assert formats.percent(12.345) == "12.3%"
     assert formats.number(1000) == "1,000"
     assert formats.number(Fraction(1, 8)) == "0.125"
+    assert formats.number(Fraction(10, 3)) == "3.333"
+    assert formats.number(Decimal("1234.500")) == "1,234.5"
+    assert formats.number(-0.0001) == "0"
 
 
 def test_percent_change() -> None:
