@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from lgs_core.cli import print_json, progress_printer
 from lgs_core.errors import LgsError
@@ -29,18 +28,16 @@ def _cmd_pg_load(args: argparse.Namespace) -> int:
     table = postgres.resolve_table(args.table)
     result = postgres.pg_load(args.path, dsn, table, progress=_progress(args), replace=args.replace)
     if args.json:
-        print_json(result)
+        print_json(result.to_json())
         return EXIT_OK
     print(
-        f"{result['source']} → {result['target']}: {result['rows_read']:,} lines read, "
-        f"{result['rows_loaded']:,} loaded, {result['rows_quarantined']:,} refused ({result['mode']}) "
-        f"in {result['seconds']:.1f} s"
+        f"{result.source} → {result.target}: {result.rows_read:,} lines read, "
+        f"{result.rows_loaded:,} loaded, {result.rows_quarantined:,} refused ({result.mode}) "
+        f"in {result.seconds:.1f} s"
     )
-    reasons: dict[str, Any] = result["quarantine_reasons"]  # type: ignore[assignment]
-    for reason, count in reasons.items():
+    for reason, count in result.quarantine_reasons.items():
         print(f"  refused: {reason}: {count:,}")
-    notes: list[str] = result["notes"]  # type: ignore[assignment]
-    for note in notes:
+    for note in result.notes:
         print(f"  note: {note}")
     return EXIT_OK
 

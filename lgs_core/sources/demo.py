@@ -26,16 +26,8 @@ import polars as pl
 
 from lgs_core.errors import LgsError
 from lgs_core.store.access import Action, Principal, acting
-from lgs_core.store.store import (
-    LoadResult,
-    clear_data,
-    connect,
-    insert_staged_lines,
-    log_load,
-    next_load_id,
-    refresh_summaries,
-    transaction,
-)
+from lgs_core.store.store import LoadResult, connect, insert_staged_lines
+from lgs_core.store.write import write_data_set
 
 DEMO_START = date(2009, 12, 1)
 DEMO_END = date(2011, 12, 9)
@@ -362,43 +354,18 @@ def load_demo(
     fingerprint = demo_fingerprint(rows, seed)
     con = connect(db)
     try:
-        with transaction(con):
-            load_id = next_load_id(con)
-            clear_data(con)
+        with write_data_set(con, kind="demo", source=source, fingerprint=fingerprint, loaded_by=who) as w:
+            load_id = w.start("replace")
             con.register("staged_lines", frame)
             try:
                 insert_staged_lines(con, load_id)
             finally:
                 con.unregister("staged_lines")
-            loaded_at = log_load(
-                con,
-                load_id=load_id,
-                kind="demo",
-                source=source,
-                fingerprint=fingerprint,
-                mode="replace",
-                rows_read=rows,
-                rows_loaded=rows,
-                rows_quarantined=0,
-                loaded_by=who,
-            )
-            refresh_summaries(con)
+            w.add(rows, rows, 0, {})
     finally:
         con.close()
     report(1.0, f"{rows:,} demo lines loaded")
-    return LoadResult(
-        source=source,
-        kind="demo",
-        mode="replace",
-        fingerprint=fingerprint,
-        load_id=load_id,
-        rows_read=rows,
-        rows_loaded=rows,
-        rows_quarantined=0,
-        quarantine_reasons={},
-        loaded_at=loaded_at,
-        seconds=time.perf_counter() - began,
-    )
+    return w.result(started=began)
 
 
 def _no_progress(fraction: float, message: str) -> None:

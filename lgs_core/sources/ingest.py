@@ -27,6 +27,7 @@ from lgs_core.errors import AlreadyLoadedError, LgsError
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
 from lgs_core.store.access import Action, Principal, acting
+from lgs_core.store.write import write_data_set
 
 Progress = Callable[[float, str], None]
 
@@ -736,37 +737,20 @@ def load_file(
         progress(0.5, f"checking {frame.height:,} lines")
     con = store.connect(db)
     try:
-        mode = "append" if append else "replace"
         if append and store.fingerprint_is_loaded(con, fingerprint):
             raise AlreadyLoadedError(
                 "this file is already loaded (same contents)",
                 where=p.name,
                 todo="nothing to do; to reload it, load without --append (replaces the data set)",
             )
-        with store.transaction(con):
-            summaries_current = store.summaries_are_current(con)  # before this load's lines arrive
+        with write_data_set(con, kind="file", source=p.name, fingerprint=fingerprint, loaded_by=who) as w:
             validate(con, frame, decimal_comma=decimal_comma)
-            load_id = store.next_load_id(con)
-            if not append:
-                store.clear_data(con)
+            load_id = w.start("append" if append else "replace")
             if progress:
                 progress(0.75, "writing to the store")
-            loaded, quarantined, reasons = write_validated(con, load_id, p.name)
-            if not append and loaded == 0:  # a replace by nothing: refused, the data set stays (rolled back)
-                raise _nothing_loaded(con, p.name, frame.height, reasons)
-            loaded_at = store.log_load(
-                con,
-                load_id=load_id,
-                kind="file",
-                source=p.name,
-                fingerprint=fingerprint,
-                mode=mode,
-                rows_read=frame.height,
-                rows_loaded=loaded,
-                rows_quarantined=quarantined,
-                loaded_by=who,
-            )
-            store.refresh_summaries(con, load_id if append and summaries_current else None)
+            w.add(frame.height, *write_validated(con, load_id, p.name))
+            if not append and w.rows_loaded == 0:  # a replace by nothing: refused (rolled back)
+                raise _nothing_loaded(con, p.name, frame.height, w.reasons)
         con.execute("drop table if exists validated")
     finally:
         con.close()
@@ -775,17 +759,4 @@ def load_file(
     notes = list(raw.notes) + ([number_note] if number_note else [])
     if raw.ignored_columns:
         notes.append("ignored columns: " + ", ".join(raw.ignored_columns))
-    return store.LoadResult(
-        source=p.name,
-        kind="file",
-        mode=mode,
-        fingerprint=fingerprint,
-        load_id=load_id,
-        rows_read=frame.height,
-        rows_loaded=loaded,
-        rows_quarantined=quarantined,
-        quarantine_reasons=reasons,
-        loaded_at=loaded_at,
-        seconds=time.perf_counter() - started,
-        notes=notes,
-    )
+    return w.result(started=started, notes=notes)

@@ -26,7 +26,7 @@ import time
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from lgs_core.sources.ingest import CANONICAL, Progress
 from lgs_core.sqlfiles import read_sql
 from lgs_core.store import store
 from lgs_core.store.access import Action, Principal, acting
+from lgs_core.store.write import write_data_set
 
 DEFAULT_TABLE = "retail"
 DEFAULT_SECRETS = Path(".streamlit/secrets.toml")
@@ -354,6 +355,35 @@ def _query(name: str, **identifiers: sql.Composable) -> sql.Composed:
 # --- pg-load --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PgLoadResult:
+    """What ``pg_load`` did: a file's lines into the PostgreSQL table; the refused ones (quarantined) with
+    their reasons (rows_read = rows_loaded + rows_quarantined)."""
+
+    source: str  # the file's name
+    target: str  # server, database, user and table (never the password)
+    mode: str  # replace | append
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    quarantine_reasons: dict[str, int]
+    seconds: float
+    notes: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "mode": self.mode,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_quarantined": self.rows_quarantined,
+            "quarantine_reasons": dict(sorted(self.quarantine_reasons.items())),
+            "seconds": round(self.seconds, 3),
+            "notes": list(self.notes),
+        }
+
+
 def pg_load(
     path: str | os.PathLike[str],
     dsn: str,
@@ -361,11 +391,10 @@ def pg_load(
     progress: Progress | None = None,
     *,
     replace: bool = False,
-) -> dict[str, object]:
+) -> PgLoadResult:
     """Load a transactions file into the PostgreSQL table (created if absent): the lines that validate.
 
     One transaction: a failed load adds nothing. ``replace`` empties the table first, in the same transaction.
-    Returns rows_read, rows_loaded, rows_quarantined (lines refused, with their reasons), table, target, seconds.
     """
     started = time.perf_counter()
     ident = table_identifier(table)
@@ -420,18 +449,18 @@ def pg_load(
     if progress:
         progress(1.0, "done")
     quarantined = sum(reasons.values())
-    return {
-        "source": p.name,
-        "target": f"{describe(dsn)}, table {table}",
-        "mode": "replace" if replace else "append",
-        "rows_read": good.height + quarantined,
-        "rows_loaded": good.height,
-        "rows_quarantined": quarantined,
-        "quarantine_reasons": dict(sorted(reasons.items())),
-        "seconds": round(time.perf_counter() - started, 3),
-        "notes": list(raw.notes)
+    return PgLoadResult(
+        source=p.name,
+        target=f"{describe(dsn)}, table {table}",
+        mode="replace" if replace else "append",
+        rows_read=good.height + quarantined,
+        rows_loaded=good.height,
+        rows_quarantined=quarantined,
+        quarantine_reasons=dict(sorted(reasons.items())),
+        seconds=time.perf_counter() - started,
+        notes=list(raw.notes)
         + (["ignored columns: " + ", ".join(raw.ignored_columns)] if raw.ignored_columns else []),
-    }
+    )
 
 
 # --- sync -----------------------------------------------------------------------------------------------
@@ -657,29 +686,11 @@ def _select_columns(conn: psycopg.Connection[Any], table: str) -> _Columns:
     )
 
 
-@dataclass
-class _Tally:
-    read: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    expected: int = 0
-
-    def __post_init__(self) -> None:
-        self.reasons: dict[str, int] = {}
-
-    def add(self, lines: int, loaded: int, quarantined: int, reasons: dict[str, int]) -> None:
-        self.read += lines
-        self.loaded += loaded
-        self.quarantined += quarantined
-        for reason, count in reasons.items():
-            self.reasons[reason] = self.reasons.get(reason, 0) + count
-
-
-def _nothing_loaded(tally: _Tally, dsn: str, table: str) -> LgsError:
+def _nothing_loaded(read: int, reasons: dict[str, int], dsn: str, table: str) -> LgsError:
     """A full sync that read lines and loaded none would replace the data set with nothing: refused."""
-    reason, count = max(tally.reasons.items(), key=lambda item: item[1])
+    reason, count = max(reasons.items(), key=lambda item: item[1])
     return LgsError(
-        f"none of the table's {tally.read:,} lines can be loaded (quarantined: {reason!r}, {count:,} lines)"
+        f"none of the table's {read:,} lines can be loaded (quarantined: {reason!r}, {count:,} lines)"
         + _UNCHANGED,
         where=f"PostgreSQL ({describe(dsn)}, table {table})",
         todo="check the table's columns and types against sql/postgres/schema.sql, then sync again",
@@ -733,11 +744,10 @@ def sync(
     with conn, store.scratch() as scratch:
         con = store.connect(db)
         try:
-            with store.transaction(con):
+            with write_data_set(con, kind="postgres", source=source, loaded_by=who) as w:
                 with _pg_errors(dsn, table, sync=True), conn.transaction():
                     cols = _select_columns(conn, table)
                     columns, invoice_date, ignored = cols.select, cols.invoice_date, cols.ignored
-                    summaries_current = store.summaries_are_current(con)  # before new lines arrive
                     plan = _plan(con, source, full, cols.date_type)
                     count_new = _query("count_new.sql", table=ident, invoice_date=invoice_date)
                     with psycopg.ClientCursor(conn) as counter:
@@ -746,14 +756,11 @@ def sync(
                     plan = _behind_watermark(plan, older)
                     mode, notes = plan.mode, [*plan.notes, *cols.notes]
                     params = _watermark_param(plan)
-                    tally = _Tally()
-                    tally.expected = new_lines if mode == "incremental" else new_lines + older
+                    expected = new_lines if mode == "incremental" else new_lines + older
                     if progress:
-                        progress(0.05, f"reading {tally.expected:,} lines ({mode} sync)")
-                    load_id = store.next_load_id(con)
-                    if mode == "full":
-                        store.clear_data(con)
-                    else:
+                        progress(0.05, f"reading {expected:,} lines ({mode} sync)")
+                    load_id = w.start(mode)  # a full sync clears the data set
+                    if mode == "incremental":
                         # Lines dated after the watermark that were quarantined (beyond the accepted dates:
                         # year 2911, infinity) are read again by this sync: their earlier copies go.
                         con.execute(read_sql("postgres/reread_quarantine.sql"), {"watermark": plan.watermark})
@@ -764,34 +771,21 @@ def sync(
                         chunks = _Prefetch(_copy_chunks(copy, chunk_rows))
                         try:
                             for data, lines in chunks:
-                                _validate_outside(scratch, con, _parse_chunk(data, tally.read + 1), accepted)
-                                tally.add(lines, *ingest.write_validated(con, load_id, source))
+                                _validate_outside(scratch, con, _parse_chunk(data, w.rows_read + 1), accepted)
+                                w.add(lines, *ingest.write_validated(con, load_id, source))
                                 if progress:
-                                    done = tally.read / max(tally.expected, tally.read, 1)
+                                    done = w.rows_read / max(expected, w.rows_read, 1)
                                     progress(
                                         0.05 + 0.9 * done,
-                                        f"synced {tally.read:,} of {tally.expected:,} lines",
+                                        f"synced {w.rows_read:,} of {expected:,} lines",
                                     )
                         finally:
                             chunks.close()  # the reader is done with the connection before the COPY ends
-                if mode == "full" and tally.read and not tally.loaded:
-                    raise _nothing_loaded(tally, dsn, table)
+                if mode == "full" and w.rows_read and not w.rows_loaded:
+                    raise _nothing_loaded(w.rows_read, w.reasons, dsn, table)
                 new_watermark = store.scalar(con, "select max(invoice_date) from lines")
                 assert new_watermark is None or isinstance(new_watermark, datetime)
-                fingerprint = _fingerprint(dsn, table, new_watermark, tally.read)
-                loaded_at = store.log_load(
-                    con,
-                    load_id=load_id,
-                    kind="postgres",
-                    source=source,
-                    fingerprint=fingerprint,
-                    mode=mode,
-                    rows_read=tally.read,
-                    rows_loaded=tally.loaded,
-                    rows_quarantined=tally.quarantined,
-                    loaded_by=who,
-                )
-                store.refresh_summaries(con, load_id if mode == "incremental" and summaries_current else None)
+                w.fingerprint = _fingerprint(dsn, table, new_watermark, w.rows_read)
             con.execute("drop view if exists validated")
             con.unregister("validated_chunk")
         finally:
@@ -800,20 +794,6 @@ def sync(
         progress(1.0, "done")
     if ignored:
         notes.append("ignored columns: " + ", ".join(ignored))
-    if tally.read != tally.expected:  # cannot happen in one snapshot; say so rather than hide it
-        notes.append(f"counted {tally.expected:,} lines but read {tally.read:,}")
-    return SyncResult(
-        source=source,
-        kind="postgres",
-        mode=mode,
-        fingerprint=fingerprint,
-        load_id=load_id,
-        rows_read=tally.read,
-        rows_loaded=tally.loaded,
-        rows_quarantined=tally.quarantined,
-        quarantine_reasons=tally.reasons,
-        loaded_at=loaded_at,
-        seconds=time.perf_counter() - started,
-        notes=notes,
-        watermark=new_watermark,
-    )
+    if w.rows_read != expected:  # cannot happen in one snapshot; say so rather than hide it
+        notes.append(f"counted {expected:,} lines but read {w.rows_read:,}")
+    return SyncResult(**asdict(w.result(started=started, notes=notes)), watermark=new_watermark)

@@ -3,8 +3,8 @@
 Where it lives: ``--db``, else env ``LGS_DB``, else ``default_db_path()``
 (``$XDG_DATA_HOME/lgs-explorer/lgs.duckdb``, i.e. ``~/.local/share/lgs-explorer/lgs.duckdb``).
 
-Every change of the data set happens inside one transaction (``replace_or_append``), so a failed load
-or sync leaves the store exactly as it was.
+Every change of the data set happens inside one transaction (``lgs_core.store.write.write_data_set`` for a
+load, demo data or a sync; ``history.restore``), so a failed load or sync leaves the store exactly as it was.
 """
 
 from __future__ import annotations

@@ -212,8 +212,8 @@ def test_pg_load_creates_the_table_a_dba_would_type_and_keeps_tenth_pennies(
 ) -> None:
     path = write_csv(tmp_path / "with_bad.csv", [*ROWS, BAD_ROW])
     result = postgres.pg_load(path, pg_db)
-    assert (result["rows_read"], result["rows_loaded"], result["rows_quarantined"]) == (8, 7, 1)
-    assert result["quarantine_reasons"] == {"non-numeric quantity": 1}
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 7, 1)
+    assert result.quarantine_reasons == {"non-numeric quantity": 1}
     columns = pg_run(
         pg_db,
         "select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, is_nullable"
@@ -260,7 +260,7 @@ def test_full_sync_of_the_real_sample_equals_loading_the_file(
     pg_db: str, sample_csv: Path, tmp_path: Path
 ) -> None:
     loaded = postgres.pg_load(sample_csv, pg_db)
-    assert (loaded["rows_read"], loaded["rows_loaded"], loaded["rows_quarantined"]) == (34_766, 34_766, 0)
+    assert (loaded.rows_read, loaded.rows_loaded, loaded.rows_quarantined) == (34_766, 34_766, 0)
 
     from_pg = tmp_path / "pg.duckdb"
     result = postgres.sync(pg_db, from_pg, chunk_rows=10_000)  # four chunks
@@ -765,7 +765,7 @@ def test_an_amount_the_store_cannot_hold_is_refused_by_pg_load_and_quarantined_b
     else wrote is quarantined by the sync, which completes."""
     huge = ["536999", "M", "Manual", "2000000000", "2011-12-09 10:00:00", "9999999.999", "", "United Kingdom"]
     loaded = postgres.pg_load(write_csv(tmp_path / "huge.csv", [*ROWS, huge]), pg_db)
-    assert (loaded["rows_loaded"], loaded["quarantine_reasons"]) == (
+    assert (loaded.rows_loaded, loaded.quarantine_reasons) == (
         len(ROWS),
         {"quantity × price out of range": 1},
     )

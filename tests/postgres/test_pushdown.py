@@ -88,10 +88,10 @@ def sources(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> It
                 )
             )
         loaded = postgres.pg_load(sample, dsn)
-        assert postgres.pg_load(sample, dsn, PARTITIONED)["rows_loaded"] == loaded["rows_loaded"]
+        assert postgres.pg_load(sample, dsn, PARTITIONED).rows_loaded == loaded.rows_loaded
         db = tmp_path_factory.mktemp("pushdown") / "store.duckdb"
         result = load_file(sample, db=db)
-        assert result.rows_loaded == loaded["rows_loaded"]  # the same lines on both sides
+        assert result.rows_loaded == loaded.rows_loaded  # the same lines on both sides
         yield Sources(dsn, db, result.rows_loaded)
     finally:
         pg_server.drop_database(name)
