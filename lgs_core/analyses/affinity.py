@@ -20,8 +20,8 @@ from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.rfm import RfmParams, rfm
 from lgs_core.errors import LgsError
-from lgs_core.query.window import Window, bind
-from lgs_core.sqlfiles import read_sql
+from lgs_core.query.run import run
+from lgs_core.query.window import Window
 from lgs_core.store import store
 
 DEFINITIONS: dict[str, str] = glossary.section("affinity")  # docs/DEFINITIONS.md
@@ -161,11 +161,6 @@ def check_segment(name: str, segments: tuple[str, ...]) -> str:
     )
 
 
-def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
-    sql, bound = bind(read_sql(f"segments/{name}.sql"), params, name=name)
-    return con.sql(sql, params=bound).pl()
-
-
 def affinity(
     con: duckdb.DuckDBPyConnection,
     window: Window,
@@ -180,13 +175,13 @@ def affinity(
     scored = rfm(con, window, params)
     ids = scored.customers.filter(pl.col("segment") == name)["customer_id"].to_list()
     base = {**window.params(con), "segment_customers": ids}
-    baskets = _run(con, "affinity_baskets", base).row(0, named=True)
+    baskets = run(con, "segments/affinity_baskets", base).row(0, named=True)
     segment_invoices = int(baskets["segment_invoices"])
     threshold = options.threshold(segment_invoices)
     if ids:
-        products = _run(
+        products = run(
             con,
-            "affinity_products",
+            "segments/affinity_products",
             {
                 **base,
                 "segment_size": len(ids),
@@ -194,9 +189,9 @@ def affinity(
                 "top": options.top_products,
             },
         )
-        pairs = _run(
+        pairs = run(
             con,
-            "affinity_pairs",
+            "segments/affinity_pairs",
             {
                 **base,
                 "min_invoices": threshold,

@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
-import duckdb
 import polars as pl
 
 from lgs_core.errors import LgsError
 from lgs_core.glossary import DEFINITIONS_PATH, definition, definitions  # noqa: F401 (the analyses' help texts)
-from lgs_core.query.window import Dialect, Window, query
-from lgs_core.store import store
+from lgs_core.query.run import Connection, run
+from lgs_core.query.window import Window
 
 Preset = Literal["classic", "standard"]
 PRESETS: tuple[Preset, ...] = ("classic", "standard")
@@ -51,33 +50,6 @@ def check_preset(preset: str) -> Preset:
             todo="use 'classic' (the original notebook's definitions) or 'standard'",
         )
     return cast(Preset, preset)
-
-
-class Engine(Protocol):
-    """A database that runs the analyses' SQL files itself (not a DuckDB store): ``lgs_core.query.pushdown``.
-
-    ``frame`` runs one query, already in the engine's ``dialect``, and returns its rows as Polars with the
-    types a DuckDB store gives (money ``Decimal(38, 3)``, counts ``Int64``, ``cast(… as integer)`` ``Int32``).
-    """
-
-    @property
-    def dialect(self) -> Dialect: ...
-
-    def frame(self, sql: str, params: dict[str, Any]) -> pl.DataFrame: ...
-
-
-# What every analysis accepts: a DuckDB store connection or an Engine.
-Connection = duckdb.DuckDBPyConnection | Engine
-
-
-def run_query(con: Connection, name: str, window: Window, **extra: Any) -> pl.DataFrame:
-    """Run ``sql/analytics/<name>.sql`` over ``window`` and return its rows (drained: results stream)."""
-    if isinstance(con, duckdb.DuckDBPyConnection):
-        store.read_summaries(con)
-        sql, params = query(name, window, **extra)
-        return con.sql(sql, params=params).pl()
-    sql, params = query(name, window, dialect=con.dialect, **extra)
-    return con.frame(sql, params)
 
 
 # --- exact statistics ---------------------------------------------------------------------------------
@@ -316,7 +288,7 @@ class WindowTotals:
 
 
 def totals(con: Connection, window: Window) -> WindowTotals:
-    row = run_query(con, "totals", window).row(0, named=True)
+    row = run(con, "analytics/totals", window.params()).row(0, named=True)
     return WindowTotals(
         lines=int(row["lines"]),
         invoices=int(row["invoices"]),
@@ -337,7 +309,7 @@ def invoice_distribution(con: Connection, window: Window, preset: str = "standar
     invoices ('A…', not orders) and any cancellation invoice ('C…').
     """
     chosen = check_preset(preset)
-    invoices = run_query(con, "invoice_amounts", window)
+    invoices = run(con, "analytics/invoice_amounts", window.params())
     eligible = pl.col("amount") > 0
     if chosen == "standard":
         eligible = eligible & ~pl.col("is_cancellation") & ~pl.col("is_adjustment")
@@ -385,7 +357,11 @@ PERIOD_COLUMNS = (
 def _periods(con: Connection, window: Window, preset: str, period: str) -> pl.DataFrame:
     chosen = check_preset(preset)
     step = "1 month" if period == "month" else "7 days"
-    frame = run_query(con, "periods", window, period=period, step=step, classic=chosen == "classic")
+    frame = run(
+        con,
+        "analytics/periods",
+        {**window.params(), "period": period, "step": step, "classic": chosen == "classic"},
+    )
     return frame.with_columns(pl.col("sales").cast(_MONEY)).sort("period_start")
 
 

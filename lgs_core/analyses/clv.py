@@ -34,8 +34,8 @@ from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
 from lgs_core.errors import LgsError
-from lgs_core.query.window import Window, bind
-from lgs_core.sqlfiles import read_sql
+from lgs_core.query.run import run
+from lgs_core.query.window import Window
 from lgs_core.store import store
 
 Array = NDArray[np.float64]
@@ -378,12 +378,11 @@ def purchase_history(
     params = window.params(con)
     holdout_end: datetime = params["end_excl"]
     cut = holdout_end if calibration_end is None else datetime.combine(calibration_end, time())
-    sql, bound = bind(
-        read_sql("segments/clv_customers.sql"),
+    frame = run(
+        con,
+        "segments/clv_customers",
         {**params, "classic": chosen == "classic", "calibration_end": cut, "holdout_end": holdout_end},
-        name="clv_customers",
     )
-    frame = con.sql(sql, params=bound).pl()
     return frame.cast(_HISTORY_SCHEMA).select(list(_HISTORY_SCHEMA)).sort("customer_id")  # type: ignore[arg-type]
 
 

@@ -23,8 +23,8 @@ import polars as pl
 from lgs_core import glossary
 from lgs_core.analyses import export
 from lgs_core.analyses.analytics import check_preset
-from lgs_core.query.window import Window, bind
-from lgs_core.sqlfiles import read_sql
+from lgs_core.query.run import run
+from lgs_core.query.window import Window
 from lgs_core.store import store
 
 Measure = Literal["active_share", "active_customers", "revenue"]
@@ -51,11 +51,6 @@ _CUSTOMER_SCHEMA: dict[str, Any] = {
     "revenue": _MONEY,
     "revenue_before_first_purchase": _MONEY,
 }
-
-
-def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
-    sql, bound = bind(read_sql(f"segments/{name}.sql"), params, name=name)
-    return con.sql(sql, params=bound).pl()
 
 
 @dataclass(frozen=True)
@@ -188,13 +183,13 @@ def cohort_retention(
     resolved = window.resolved(con)
     params = {**window.params(con), "classic": chosen == "classic"}
     cells = (
-        _run(con, "cohort_activity", params)
+        run(con, "segments/cohort_activity", params)
         .cast(_CELL_SCHEMA)  # type: ignore[arg-type]
         .select(list(_CELL_SCHEMA))
         .sort("cohort_month", "activity_month")
     )
     customers = (
-        _run(con, "cohort_customers", params)
+        run(con, "segments/cohort_customers", params)
         .cast(_CUSTOMER_SCHEMA)  # type: ignore[arg-type]
         .select(list(_CUSTOMER_SCHEMA))
         .sort("customer_id")

@@ -38,16 +38,15 @@ import polars as pl
 
 from lgs_core import formats
 from lgs_core.analyses.analytics import (
-    Connection,
     Preset,
     check_preset,
     count_above,
     linear_quantile,
-    run_query,
     sorted_quantile,
     to_milli,
 )
 from lgs_core.errors import LgsError
+from lgs_core.query.run import Connection, run
 from lgs_core.query.window import Window
 
 Scoring = Literal["quantile", "fixed"]
@@ -660,17 +659,15 @@ class CustomerRule:
 def rfm(con: Connection, window: Window, params: RfmParams | None = None) -> RfmResult:
     """Score every customer with a purchase in ``window`` (DOMAIN.md §2.7; docs/DEFINITIONS.md).
 
-    ``con``: a DuckDB store or an ``analytics.Engine`` (e.g. ``lgs_core.query.pushdown.PostgresEngine``).
+    ``con``: a DuckDB store or an ``query.run.Engine`` (e.g. ``lgs_core.query.pushdown.PostgresEngine``).
     """
     params = params or RfmParams()
     preset: Preset = check_preset(params.preset)
     classic = preset == "classic"
-    base = run_query(
+    base = run(
         con,
-        "rfm_base",
-        window,
-        classic=classic,
-        reference=_as_timestamp(params.effective_reference_date),
+        "analytics/rfm_base",
+        {**window.params(), "classic": classic, "reference": _as_timestamp(params.effective_reference_date)},
     ).sort("customer_id")
     reference = base["reference_date"][0] if base.height else params.effective_reference_date
     if base.height and base["recency_days"].min() < 0:  # type: ignore[operator]

@@ -49,8 +49,8 @@ from lgs_core.analyses.segment_rules import (
     rule_from_text,
 )
 from lgs_core.errors import LgsError
-from lgs_core.query.window import Window, bind
-from lgs_core.sqlfiles import read_sql
+from lgs_core.query.run import execute, rows, run, run_sql, scalar
+from lgs_core.query.window import Window
 from lgs_core.store import store
 
 NAME_MAX = 80
@@ -133,11 +133,7 @@ def check_name(name: str) -> str:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    found = store.scalar(
-        con,
-        "select count(*) from duckdb_tables() where schema_name = 'main' and table_name = 'saved_segments'",
-    )
-    return bool(found)
+    return bool(scalar(con, "store/saved_segments_table"))
 
 
 def _row_to_segment(row: tuple[Any, ...]) -> SavedSegment:
@@ -157,22 +153,15 @@ def list_segments(con: duckdb.DuckDBPyConnection) -> list[SavedSegment]:
     """Every saved segment, by name (ignoring case); none when nothing was ever saved (read-only too)."""
     if not _has_table(con):
         return []
-    rows = con.execute(
-        "select name, rule, created_at, updated_at, updated_by from saved_segments order by lower(name), name"
-    ).fetchall()
-    return [_row_to_segment(r) for r in rows]
+    return [_row_to_segment(r) for r in rows(con, "store/saved_segments_list")]
 
 
 def find_segment(con: duckdb.DuckDBPyConnection, name: str) -> SavedSegment | None:
     """The saved segment called ``name`` (ignoring case and surrounding spaces), or None."""
     if not _has_table(con):
         return None
-    rows = con.execute(
-        "select name, rule, created_at, updated_at, updated_by from saved_segments "
-        "where lower(name) = lower($name)",
-        {"name": str(name).strip()},
-    ).fetchall()
-    return _row_to_segment(rows[0]) if rows else None
+    found = rows(con, "store/saved_segments_find", {"name": str(name).strip()})
+    return _row_to_segment(found[0]) if found else None
 
 
 def get_segment(con: duckdb.DuckDBPyConnection, name: str) -> SavedSegment:
@@ -199,7 +188,7 @@ def apply_change(
     A save under a name another segment holds (ignoring case) is refused unless it is that segment's edit
     (``replaces`` names it); deleting a segment that does not exist is refused too.
     """
-    con.execute(read_sql("store/saved_segments.sql"))
+    execute(con, "store/saved_segments")
     now = datetime.now().replace(microsecond=0)
     with store.transaction(con):
         if isinstance(change, DeleteSegment):
@@ -210,7 +199,7 @@ def apply_change(
                     where="segment",
                     todo="reload the page: someone may have deleted or renamed it",
                 )
-            con.execute("delete from saved_segments where name = $name", {"name": existing.name})
+            execute(con, "store/saved_segments_delete", {"name": existing.name})
             return None
         name = check_name(change.name)
         holder = find_segment(con, name)
@@ -229,9 +218,10 @@ def apply_change(
             )
         created = previous.created_at if previous is not None else now
         if previous is not None:
-            con.execute("delete from saved_segments where name = $name", {"name": previous.name})
-        con.execute(
-            "insert into saved_segments values ($name, $rule, $created, $updated, $by)",
+            execute(con, "store/saved_segments_delete", {"name": previous.name})
+        execute(
+            con,
+            "store/saved_segments_insert",
             {"name": name, "rule": change.rule.to_text(), "created": created, "updated": now, "by": actor},
         )
     return SavedSegment(name, change.rule, created, now, actor)
@@ -293,10 +283,7 @@ def default_reference(con: duckdb.DuckDBPyConnection, window: Window, preset: st
     standard the day after the last line in the window's dates (None: no line there)."""
     if check_preset(preset) == "classic":
         return CLASSIC_REFERENCE_DATE
-    store.read_summaries(con)
-    params = window.params(con)
-    sql, bound = bind(read_sql("segments/segment_reference.sql"), params, name="segment_reference")
-    found = con.execute(sql, bound).fetchall()[0][0]
+    found = scalar(con, "segments/segment_reference", window.params(con))
     return None if found is None else found.date()
 
 
@@ -306,7 +293,6 @@ def period_facts(
     """segment_facts.sql over ``periods`` (the window's countries and products, its start)."""
     if not periods:
         return pl.DataFrame(schema=_FACTS_SCHEMA)
-    store.read_summaries(con)
     available = {
         **window.params(con),
         "classic": check_preset(preset) == "classic",
@@ -314,8 +300,7 @@ def period_facts(
         "period_ends": [p.end for p in periods],
         "period_references": [p.reference for p in periods],
     }
-    sql, bound = bind(read_sql("segments/segment_facts.sql"), available, name="segment_facts")
-    frame = con.sql(sql, params=bound).pl()
+    frame = run(con, "segments/segment_facts", available)
     return frame.cast(_FACTS_SCHEMA).select(list(_FACTS_SCHEMA)).sort("period_end", "customer_id")  # type: ignore[arg-type]
 
 
@@ -452,7 +437,6 @@ def _rule_frame(
         "classic": facts.preset == "classic",
         **rule_params,
     }
-    sql, bound = bind(sql, available, name="segment rule")
     registered = {"segment_facts_frame": facts.frame}
     if rfm_frame is not None:
         registered["segment_rfm"] = rfm_frame
@@ -461,7 +445,7 @@ def _rule_frame(
     for name, frame in registered.items():
         con.register(name, frame)
     try:
-        result = con.sql(sql, params=bound).pl()
+        result = run_sql(con, sql, available, name="segment rule")
     finally:
         for name in registered:
             con.unregister(name)

@@ -34,8 +34,8 @@ from lgs_core.analyses.amounts import BoxStats, amount_histogram, box_stats
 from lgs_core.analyses.analytics import InvoiceDistribution, check_preset
 from lgs_core.analyses.rfm import NAMED_MAPS, CustomerRule, FixedCuts, RfmParams, RfmResult, SegmentMap, rfm
 from lgs_core.errors import LgsError
-from lgs_core.query.window import Window, bind, store_bounds
-from lgs_core.sqlfiles import read_sql
+from lgs_core.query.run import run
+from lgs_core.query.window import Window, store_bounds
 from lgs_core.store import store
 
 # Definitions the app shows that docs/DEFINITIONS.md does not (yet) hold; ``definition`` prefers the doc's.
@@ -246,10 +246,7 @@ def mark_whole_months(monthly: pl.DataFrame, window: Window) -> pl.DataFrame:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]) -> pl.DataFrame:
-    sql, bound = bind(read_sql(f"views/{name}.sql"), params, name=name)
-    if any(name in sql for name in store.SUMMARY_TABLES):
-        store.read_summaries(con)
-    return con.sql(sql, params=bound).pl()
+    return run(con, f"views/{name}", params)
 
 
 # --- Overview -------------------------------------------------------------------------------------------

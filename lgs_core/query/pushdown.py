@@ -1,8 +1,8 @@
 """Push-down: run the analyses inside PostgreSQL, on LGS's `retail` table, for data too big to pull (issue #4).
 
-``PostgresEngine(dsn, table)`` is an ``analytics.Engine``: ``analytics.monthly``, ``weekly``,
+``PostgresEngine(dsn, table)`` is a ``query.run.Engine``: ``analytics.monthly``, ``weekly``,
 ``invoice_distribution``, ``totals`` and ``rfm.rfm`` take it where they take a DuckDB store, and run the same
-sql/analytics files there (``window.query(..., dialect="postgres")``), so only the aggregated rows travel.
+sql/analytics files there (``query.run.run``, bound in the "postgres" dialect), so only the aggregated rows travel.
 
 The relations those files read (``lines``, ``invoice_summary``) are TEMPORARY views created once per session
 over the table (sql/postgres/views.sql, the table composed with ``psycopg.sql.Identifier``); then the session

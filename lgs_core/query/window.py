@@ -40,7 +40,7 @@ Bounds = tuple[date | datetime | None, date | datetime | None]
 
 def store_bounds(con: _Connection) -> Bounds:
     """The first and last invoice_date in the store (``(None, None)`` when it is empty)."""
-    row = con.execute("select min(invoice_date), max(invoice_date) from lines").fetchall()[0]
+    row = con.execute(read_sql("store/bounds.sql")).fetchall()[0]
     return row[0], row[1]
 
 

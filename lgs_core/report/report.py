@@ -37,8 +37,8 @@ from lgs_core.analyses.anomaly import (
 from lgs_core.errors import LgsError
 from lgs_core.present import vegalite as vl
 from lgs_core.present.display import literal
-from lgs_core.query.window import Window, bind
-from lgs_core.sqlfiles import read_sql
+from lgs_core.query.run import rows, run
+from lgs_core.query.window import Window
 from lgs_core.store import store
 
 FORMATS = ("html", "md", "json")
@@ -139,21 +139,21 @@ def complete_weeks(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def _bounds(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    row = con.execute("select min(invoice_date), max(invoice_date) from lines").fetchall()[0]
-    if row[0] is None:
+    whole = Window().resolved(con)  # the store's first and last day (sql/store/bounds.sql)
+    if whole.start is None or whole.end is None:
         raise LgsError(
             "the store holds no lines",
             where="report",
             todo="load data first: `python -m lgs_core demo` or `python -m lgs_core load FILE`",
         )
-    return row[0].date(), row[1].date()
+    return whole.start, whole.end
 
 
 def _check_countries(con: duckdb.DuckDBPyConnection, countries: Sequence[str]) -> None:
     """A country the store has never seen is a typo, not a report of zeros."""
     if not countries:
         return
-    known = {row[0] for row in con.execute("select distinct country from lines").fetchall()}
+    known = {row[0] for row in rows(con, "store/countries")}
     unknown = sorted(set(countries) - known)
     if unknown:
         raise LgsError(
@@ -528,12 +528,7 @@ def weekly_table(
         "active_customers",
         "new_customers",
     )
-    sql, params = bind(
-        read_sql("report/weeks.sql"),
-        window.params((first, last_week + timedelta(days=6))),
-        name="report/weeks",
-    )
-    extra = con.sql(sql, params=params).pl()
+    extra = run(con, "report/weeks", window.params((first, last_week + timedelta(days=6))))
     money = pl.Decimal(38, 3)
     table = (
         grid.join(figures, on="week_start", how="left")
@@ -624,8 +619,7 @@ def _country_changes(
         start=min(weeks), end=max(weeks) + timedelta(days=6), countries=window.countries,
         products_only=window.products_only,
     )  # fmt: skip
-    sql, params = bind(read_sql("report/country_weeks.sql"), {**scan.params(), "weeks": weeks}, name="report")
-    frame = con.sql(sql, params=params).pl()
+    frame = run(con, "report/country_weeks", {**scan.params(), "weeks": weeks})
     metric = judged.metric
     values: dict[str, dict[date, Number]] = {}
     for row in frame.iter_rows(named=True):

@@ -577,13 +577,10 @@ def read_summaries(con: duckdb.DuckDBPyConnection) -> None:
     usual call (current, no view to drop) costs one small query and no DDL.
     """
     current, shadowed = con.execute(
-        """
-        select
-            (select value from store_meta where key = $key) = cast((select count(*) from lines) as varchar),
-            (select count(*) from duckdb_views() where temporary and view_name in ($first, $second))
-        """,
+        read_sql("store/summaries_state.sql"),
         {"key": SUMMARY_KEY, "first": SUMMARY_TABLES[0], "second": SUMMARY_TABLES[1]},
     ).fetchall()[0]
+    # The DDL below names a summary: an identifier from the fixed SUMMARY_TABLES, never a user's value.
     if current and shadowed:
         for name in SUMMARY_TABLES:
             con.execute(f"drop view if exists temp.main.{name}")

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from fixtures.segment_fixtures import HOSTILE_COUNTRY, MARKETER_CUSTOMERS, make_segment_store
 
-from lgs_core.analyses import analytics, clv, rfm
+from lgs_core.analyses import clv, rfm
 from lgs_core.analyses.saved_segments import (
     IN_STATE,
     NEW_STATE,
@@ -39,6 +39,7 @@ from lgs_core.analyses.saved_segments import (
 from lgs_core.analyses.segment_rules import Condition, Group, all_of, any_of
 from lgs_core.errors import LgsError
 from lgs_core.present import segment_charts
+from lgs_core.query.run import run
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
 from lgs_core.sources.ingest import load_file
@@ -213,7 +214,11 @@ def test_the_facts_are_rfms_on_the_real_sample(
     facts = customer_facts(sample, window, preset).frame.sort("customer_id")
     # rfm.rfm's reference: classic the notebook's 2012-01-01, standard the day after the window's last line
     reference = datetime(2012, 1, 1) if preset == "classic" else None
-    base = analytics.run_query(sample, "rfm_base", window, classic=preset == "classic", reference=reference)
+    base = run(
+        sample,
+        "analytics/rfm_base",
+        {**window.params(), "classic": preset == "classic", "reference": reference},
+    )
     columns = [
         "customer_id",
         "country",

@@ -24,6 +24,7 @@ from fixtures.helpers import Line, assert_summaries_equal_a_rebuild, make_store
 from polars.testing import assert_frame_equal
 
 from lgs_core.analyses import analytics, rfm
+from lgs_core.query.run import run
 from lgs_core.query.window import Window, bind, query
 from lgs_core.sources.demo import load_demo
 from lgs_core.sources.ingest import load_file
@@ -345,7 +346,7 @@ def test_a_store_without_a_summary_is_read_from_its_lines_read_only(tmp_path: Pa
         assert not store.summaries_are_current(con)
         for name, extra, key in CASES:
             sql, params = query(name, Window(), **extra)
-            analytics.run_query(con, "totals", Window())  # puts the temporary view in place
+            run(con, "analytics/totals", Window().params())  # puts the temporary view in place
             _assert_same_rows(
                 con.sql(sql, params=params).pl(), _line_level(con, name, Window(), **extra), key
             )
