@@ -17,6 +17,7 @@ from lgs_core.analyses.segment_rules import Condition, all_of
 from lgs_core.present.display import literal, shown
 from lgs_core.query.window import Window
 from lgs_core.report import report
+from lgs_core.report import week as report_week_module
 from lgs_core.sources.demo import load_demo
 from lgs_core.store import store
 
@@ -143,7 +144,7 @@ def test_without_saved_segments_the_report_is_as_before(tmp_path: Path) -> None:
             "Saved segments" not in report.to_html(rep)
             and json.loads(report.to_json_text(rep))["saved_segments"] == []
         )
-        first, _ = report._bounds(con)
+        first, _ = report_week_module.data_days(con)
         assert (
             size_moves(
                 con, report.weekly_table(con, Window(end=rep.week_end), first, rep.week_start), Window()
@@ -195,7 +196,7 @@ def test_judging_only_the_weeks_the_detector_reads_changes_nothing(planted: Path
 
     con = store.connect(planted, read_only=True)
     try:
-        first, _ = report._bounds(con)
+        first, _ = report_week_module.data_days(con)
         week = report.complete_weeks(con)[weeks_back]
         window = Window(end=week + timedelta(days=6))
         table = report.weekly_table(con, window, first, week)
