@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class LgsError(Exception):
     """A failure a user can act on. Its message is one line: what went wrong, where, what to do.
@@ -25,3 +28,15 @@ class StoreBusyError(LgsError):
 
 class AlreadyLoadedError(LgsError):
     """An append of a file the data set already holds (same contents): refused, nothing changed."""
+
+
+@contextmanager
+def file_errors(what: str, *, where: str, todo: str, then: str = "") -> Iterator[None]:
+    """Turn an ``OSError`` of the block (a file or folder that cannot be written, read or moved) into the
+    one-line ``LgsError``: "<where>: <what> (<the system's reason>)<then> — <todo>"."""
+    try:
+        yield
+    except OSError as exc:
+        raise LgsError(
+            f"{what} ({exc.strerror or type(exc).__name__}){then}", where=where, todo=todo
+        ) from None

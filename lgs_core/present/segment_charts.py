@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from lgs_core.errors import LgsError
+from lgs_core.errors import file_errors
 from lgs_core.present import vegalite as vl
 from lgs_core.present.theme import GREY, INK, NAVY, SAND, STONE, TEAL, segment_colour
 from lgs_core.present.vegalite import VegaLite
@@ -364,12 +364,8 @@ def save_calibration_png(cal: Calibration, path: str | Path, *, scale: float = 2
 
     target = Path(path)
     png = vlc.vegalite_to_png(calibration_chart(cal).to_dict(), scale=scale)
-    try:
+    with file_errors("cannot write", where=str(target), todo="choose a writable path"):
         target.write_bytes(png)
-    except OSError as exc:
-        raise LgsError(
-            f"cannot write ({exc.strerror})", where=str(target), todo="choose a writable path"
-        ) from None
     return target
 
 

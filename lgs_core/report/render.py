@@ -15,7 +15,7 @@ from lgs_core.analyses.anomaly import (
     DetectorSettings,
     fmt_value,
 )
-from lgs_core.errors import LgsError
+from lgs_core.errors import LgsError, file_errors
 from lgs_core.present.display import literal
 from lgs_core.report.chart import chart_svg, weekly_chart
 from lgs_core.report.figures import KPIS, Kpi, Number, WeeklyReport, json_value
@@ -316,17 +316,11 @@ def parse_formats(text: str) -> tuple[str, ...]:
 def write_report(report: WeeklyReport, out_dir: str | Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write the report as ``lgs-weekly-<ISO week>.<format>`` into ``out_dir`` (created if needed)."""
     folder = Path(out_dir)
-    try:
+    written = []
+    with file_errors("cannot write the report", where=str(folder), todo="choose a writable --out folder"):
         folder.mkdir(parents=True, exist_ok=True)
-        written = []
         for fmt in formats:
             path = folder / f"{report.file_stem}.{fmt}"
             path.write_text(render(report, fmt), encoding="utf-8")
             written.append(path)
-    except OSError as exc:
-        raise LgsError(
-            f"cannot write the report ({exc.strerror})",
-            where=str(folder),
-            todo="choose a writable --out folder",
-        ) from None
     return written

@@ -36,7 +36,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from lgs_core.errors import LgsError
+from lgs_core.errors import LgsError, file_errors
 
 
 class Role(StrEnum):
@@ -259,7 +259,12 @@ def log_export(
     )
     path = export_log_path(db)
     line = json.dumps(record.to_json(), ensure_ascii=False) + "\n"
-    try:
+    with file_errors(
+        "cannot record the export in the export log",
+        then=", so the list was not written",
+        where=str(path),
+        todo="make the store's folder writable (or choose another store with --db / LGS_DB), then export again",
+    ):
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as log:
             fcntl.flock(log, fcntl.LOCK_EX)  # one line per export, whole, with many sessions at once
@@ -268,12 +273,6 @@ def log_export(
                 log.flush()
             finally:
                 fcntl.flock(log, fcntl.LOCK_UN)
-    except OSError as exc:
-        raise LgsError(
-            f"cannot record the export in the export log ({exc.strerror}), so the list was not written",
-            where=str(path),
-            todo="make the store's folder writable (or choose another store with --db / LGS_DB), then export again",
-        ) from None
     return record
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from lgs_core.errors import LgsError, StoreBusyError
+from lgs_core.errors import LgsError, StoreBusyError, file_errors
 from lgs_core.sqlfiles import read_sql
 
 DEFAULT_DB_NAME = "lgs.duckdb"
@@ -101,14 +101,12 @@ def connect(
             todo="load data first: `python -m lgs_core demo` or `python -m lgs_core load FILE`",
         )
     if not read_only:
-        try:
+        with file_errors(
+            "cannot create the store's folder",
+            where=str(path.parent),
+            todo="choose a writable location with --db or LGS_DB",
+        ):
             path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LgsError(
-                f"cannot create the store's folder ({exc.strerror})",
-                where=str(path.parent),
-                todo="choose a writable location with --db or LGS_DB",
-            ) from None
     deadline = time.monotonic() + wait_seconds
     odd_failures = 0
     _yield_to_waiting_writer(path, deadline)
@@ -312,17 +310,15 @@ def set_aside(db: str | os.PathLike[str]) -> Path:
     path = Path(db)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    try:
+    with file_errors(
+        "cannot move the damaged store aside",
+        where=str(path),
+        todo="delete or move the file yourself, then load the data again",
+    ):
         path.rename(target)
         wal = path.with_name(path.name + ".wal")
         if wal.exists():
             wal.rename(target.with_name(target.name + ".wal"))
-    except OSError as exc:
-        raise LgsError(
-            f"cannot move the damaged store aside ({exc.strerror})",
-            where=str(path),
-            todo="delete or move the file yourself, then load the data again",
-        ) from None
     return target
 
 
