@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from lgs_core import formats
 from lgs_core.analyses import analytics, export
 from lgs_core.analyses.amounts import BoxStats, amount_histogram, box_stats
 from lgs_core.analyses.analytics import InvoiceDistribution, check_preset
@@ -193,27 +194,18 @@ def term(key: str) -> str:
 
 def money_text(value: Decimal | float | None, *, pence: bool = False) -> str:
     """Pounds as a page shows them: "£1,234,567" (or "£456.78" with ``pence``); "–" when unknown."""
-    if value is None:
-        return "–"
-    amount = Decimal(str(value)) if isinstance(value, float) else value
-    sign = "-" if amount < 0 else ""
-    text = f"{abs(amount):,.2f}" if pence else f"{abs(amount):,.0f}"
-    return f"{sign}£{text}"
+    return formats.money(value, places=2 if pence else 0)
 
 
 def count_text(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
+    return formats.count(value)
 
 
 def percent_text(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}%"
+    return formats.percent(value)
 
 
-def percent_change(value: Decimal | int | None, previous: Decimal | int | None) -> float | None:
-    """(value − previous) ÷ |previous| × 100; None when either is unknown or previous is 0."""
-    if value is None or previous is None or previous == 0:
-        return None
-    return float((Decimal(value) - Decimal(previous)) / abs(Decimal(previous)) * 100)
+percent_change = formats.percent_change
 
 
 def quick_ranges(first: date, last: date) -> dict[str, tuple[date, date]]:
@@ -273,10 +265,7 @@ class Kpi:
         ``help_text`` has the exact figure)."""
         if not self.money:
             return count_text(self.value)  # type: ignore[arg-type]
-        amount = None if self.value is None else Decimal(self.value)
-        if amount is not None and abs(amount) >= 1_000_000:
-            return f"{'-' if amount < 0 else ''}£{abs(amount) / 1_000_000:,.2f}M"
-        return money_text(self.value, pence=self.key == "aov")  # type: ignore[arg-type]
+        return formats.money(self.value, places=2 if self.key == "aov" else 0, short=True)
 
     @property
     def exact_text(self) -> str:
@@ -295,11 +284,9 @@ class Kpi:
 
     @property
     def delta_text(self) -> str | None:
-        """E.g. "+12.5%"; "0.0%" (no sign) when the change rounds to nothing (``flat``)."""
+        """E.g. "+12.5%"; "0%" (no sign) when the change rounds to nothing (``flat``): ``lgs_core.formats``."""
         change = self.change_pct
-        if change is None:
-            return None
-        return "0.0%" if self.flat else f"{change:+.1f}%"
+        return None if change is None else formats.signed(change, 1)
 
     @property
     def flat(self) -> bool:

@@ -588,9 +588,9 @@ def test_the_data_status_counts_the_customers_in_the_quarantine(tmp_path: Path) 
 
 
 def test_a_change_that_rounds_to_nothing_is_flat_neither_good_nor_bad_news() -> None:
-    """A card whose change rounds to 0.0% shows "0.0%" with no arrow and no colour (not a green ↑ +0.0%)."""
+    """A card whose change rounds to 0.0% shows "0%" with no arrow and no colour (not a green ↑ +0.0%)."""
     same = views.Kpi("orders", "Orders", 20_001, 20_000, False, "def")  # +0.005%
-    assert same.flat and same.delta_text == "0.0%"
+    assert same.flat and same.delta_text == "0%"  # one formatter (issue #17): as the report's cards
     down = views.Kpi("orders", "Orders", 19_000, 20_000, False, "def")
     assert not down.flat and down.delta_text == "-5.0%"
     assert not views.Kpi("orders", "Orders", 5, None, False, "def").flat
