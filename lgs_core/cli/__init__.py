@@ -13,36 +13,32 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from lgs_core.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USER_ERROR,
+    print_json,
+    print_load_notes,
+    progress,
+    progress_printer,
+    say_kept,
+    store_parent,
+)
 from lgs_core.errors import LgsError
 
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_USER_ERROR = 2
-
-
-def print_json(obj: object) -> None:
-    """One JSON object on stdout (the `--json` output of every command)."""
-    print(json.dumps(obj, indent=2, default=str))
-
-
-def progress_printer(enabled: bool) -> Callable[[float, str], None] | None:
-    """A progress line on stderr for long steps (None when disabled: not a terminal, or --json)."""
-    if not enabled:
-        return None
-
-    def show(fraction: float, message: str) -> None:
-        print(
-            f"\r[{fraction:4.0%}] {message:<60}",
-            end="" if fraction < 1 else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return show
+__all__ = [
+    "EXIT_OK",
+    "EXIT_UNEXPECTED",
+    "EXIT_USER_ERROR",
+    "build_parser",
+    "main",
+    "print_json",
+    "progress_printer",
+]
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -52,7 +48,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
         args.path,
         args.db,
         append=args.append,
-        progress=progress_printer(sys.stderr.isatty() and not args.json),
+        progress=progress(args),
     )
     if args.json:
         print_json(result.to_json())
@@ -61,11 +57,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
             f"{result.source}: {result.rows_read:,} lines read, {result.rows_loaded:,} loaded, "
             f"{result.rows_quarantined:,} quarantined ({result.mode}) in {result.seconds:.1f} s"
         )
-        for reason, count in sorted(result.quarantine_reasons.items()):
-            print(f"  quarantined: {reason}: {count:,}")
-        for note in result.notes or []:
-            print(f"  note: {note}")
-        _say_kept(args.db, result.load_id)
+        print_load_notes(dict(sorted(result.quarantine_reasons.items())), result.notes)
+        say_kept(args.db, result.load_id)
     return EXIT_OK
 
 
@@ -76,31 +69,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         args.db,
         rows=args.rows,
         seed=args.seed,
-        progress=progress_printer(sys.stderr.isatty() and not args.json),
+        progress=progress(args),
     )
     if args.json:
         print_json(result.to_json())
     else:
         print(f"{result.source}: {result.rows_loaded:,} lines written in {result.seconds:.1f} s")
-        _say_kept(args.db, result.load_id)
+        say_kept(args.db, result.load_id)
     return EXIT_OK
-
-
-def _say_kept(db: str | None, load_id: int) -> None:
-    """After a replace: which kept set holds the data set it replaced, and how to bring it back."""
-    from lgs_core.store import history, store
-
-    try:  # the load itself succeeded: a store busy again by now only loses this line
-        con = store.connect(db, read_only=True)
-    except LgsError:
-        return
-    try:
-        kept = history.kept_by_load(con, load_id)
-    finally:
-        con.close()
-    if kept is not None:
-        kept_id, description = kept
-        print(f"  kept the data set it replaced as {kept_id} ({description}): lgs restore {kept_id}")
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -128,7 +104,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# The command modules in this package (lgs_core/cli/): each has COMMANDS (name -> one-line help) and add_command(name, ...).
+# The command modules in this package (lgs_core/cli/): each has COMMANDS (name -> one-line help) and
+# add_command(name, subparsers, common_parent) (lgs_core.cli.common.AddCommand).
 COMMAND_MODULES = (
     "engine",
     "postgres",
@@ -149,12 +126,7 @@ def _command_in(argv: Sequence[str] | None) -> str | None:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The `lgs` parser. With ``argv``, only the command it runs gets its options (the others are listed
     with their help, so `lgs --help` and error messages still name them all); without, every command does."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db",
-        help="the DuckDB store (default: env LGS_DB, else ~/.local/share/lgs-explorer/lgs.duckdb)",
-    )
-    common.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    common = store_parent()
 
     parser = argparse.ArgumentParser(
         prog="lgs", description="LGS Explorer: London Gift Shop sales and customer analytics."
@@ -208,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         print("error: interrupted — nothing was changed by the interrupted step", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         from lgs_core.store import (
             store,  # loaded by then: every command that can fail so has opened the store

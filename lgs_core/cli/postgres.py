@@ -8,17 +8,11 @@ Both take ``--dsn`` (else env LGS_PG_DSN, else [postgres] in .streamlit/secrets.
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 
-from lgs_core.cli import print_json, progress_printer
+from lgs_core.cli import common
+from lgs_core.cli.common import EXIT_OK, print_json, print_load_notes, say_kept
+from lgs_core.cli.common import progress as _progress
 from lgs_core.errors import LgsError
-
-EXIT_OK = 0
-
-
-def _progress(args: argparse.Namespace) -> Callable[[float, str], None] | None:
-    return progress_printer(sys.stderr.isatty() and not args.json)
 
 
 def _cmd_pg_load(args: argparse.Namespace) -> int:
@@ -56,14 +50,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         print_json(result.to_json())
         return EXIT_OK
     print(f"{result.source}: {result.summary()}")
-    for reason, count in sorted(result.quarantine_reasons.items()):
-        print(f"  quarantined: {reason}: {count:,}")
-    for note in result.notes or []:
-        print(f"  note: {note}")
+    print_load_notes(dict(sorted(result.quarantine_reasons.items())), result.notes)
     if result.mode == "full":
-        from lgs_core.cli import _say_kept
-
-        _say_kept(args.db, result.load_id)
+        say_kept(args.db, result.load_id)
     return EXIT_OK
 
 
@@ -73,50 +62,29 @@ COMMANDS = {
 }
 
 
-def add_commands(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    """Add `pg-load` and `sync` (``common`` gives --db and --json)."""
-    for name in COMMANDS:
-        add_command(name, subparsers, common)
+DESCRIPTIONS = {
+    "pg-load": "Validate a transactions file like `load` does and COPY its good lines into the "
+    "PostgreSQL table, in one transaction. Appends unless --replace.",
+    "sync": "Read the PostgreSQL table (read-only) into the store with the same validation and "
+    "quarantine as a file. Incremental by default: lines newer than the last sync of this table. "
+    "A failed sync leaves the store unchanged.",
+}
 
 
-def add_command(
-    name: str,
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    """Add the command ``name`` (one of COMMANDS) with all its options."""
-    dsn_help = "the PostgreSQL server, e.g. postgresql://USER:PASSWORD@HOST:5432/DBNAME (default: env LGS_PG_DSN, else [postgres] in .streamlit/secrets.toml)"
-    table_help = (
-        "the table, TABLE or SCHEMA.TABLE (default: table in [postgres] of secrets.toml, else retail)"
+def add_command(name: str, subparsers: common.Subparsers, common_parent: argparse.ArgumentParser) -> None:
+    """Add the command ``name`` (one of COMMANDS) with all its options (``common_parent``: --db, --json)."""
+    p = subparsers.add_parser(
+        name, parents=[common_parent], help=COMMANDS[name], description=DESCRIPTIONS[name]
     )
     if name == "pg-load":
-        p = subparsers.add_parser(
-            "pg-load",
-            parents=[common],
-            help=COMMANDS["pg-load"],
-            description="Validate a transactions file like `load` does and COPY its good lines into the "
-            "PostgreSQL table, in one transaction. Appends unless --replace.",
-        )
         p.add_argument("path", help="the file: UCI workbook, its CSV dump, or the original Online Retail set")
-        p.add_argument("--dsn", help=dsn_help)
-        p.add_argument("--table", help=table_help)
+    common.add_postgres_options(p, "the PostgreSQL server,", "the table,")
+    if name == "pg-load":
         p.add_argument(
             "--replace", action="store_true", help="empty the table first (in the same transaction)"
         )
         p.set_defaults(func=_cmd_pg_load)
-    elif name == "sync":
-        p = subparsers.add_parser(
-            "sync",
-            parents=[common],
-            help=COMMANDS["sync"],
-            description="Read the PostgreSQL table (read-only) into the store with the same validation and "
-            "quarantine as a file. Incremental by default: lines newer than the last sync of this table. "
-            "A failed sync leaves the store unchanged.",
-        )
-        p.add_argument("--dsn", help=dsn_help)
-        p.add_argument("--table", help=table_help)
+    else:
         p.add_argument("--full", action="store_true", help="replace the data set with the whole table")
         p.add_argument(
             "--chunk-rows",
@@ -125,3 +93,6 @@ def add_command(
             help="lines read and validated per step (default 200,000; lower uses less memory)",
         )
         p.set_defaults(func=_cmd_sync)
+
+
+add_commands = common.commands_adder(COMMANDS, add_command)

@@ -5,7 +5,7 @@
 
 Exit codes: 0 nothing flagged, 3 something flagged (cron and CI act on it), 2 a user error (one line on
 stderr: what, where, what to do; files already written stay), 1 an unexpected failure.
-``add_commands(subparsers, common_parent)`` adds it to `lgs`; ``main(argv)`` runs it on its own.
+``add_commands(subparsers, common_parent)`` adds it to `lgs`.
 """
 
 from __future__ import annotations
@@ -13,50 +13,33 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lgs_core.analyses import anomaly
-from lgs_core.errors import LgsError
+from lgs_core.cli import common
+from lgs_core.cli.common import EXIT_FLAGGED, EXIT_OK, parse_date
 
-EXIT_OK = 0
-EXIT_USER_ERROR = 2
-EXIT_FLAGGED = 3  # lgs_core.cli reserves 3 for "the report flagged something"
+if TYPE_CHECKING:
+    from lgs_core.analyses import anomaly
+
 COMMANDS = {
     "report": "the weekly report (HTML, Markdown, JSON) with spikes and dips; exit 3 when something is flagged",
 }
 
 
-def add_commands(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common_parent: argparse.ArgumentParser | None = None,
-) -> None:
-    """Add ``report`` to the CLI's subparsers (``common_parent`` gives ``--db`` and ``--json``)."""
-    add_command("report", subparsers, common_parent)
-
-
-def add_command(
-    name: str,
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common_parent: argparse.ArgumentParser | None = None,
-) -> None:
+def add_command(name: str, subparsers: common.Subparsers, common_parent: argparse.ArgumentParser) -> None:
     """Add ``report`` (the one command of COMMANDS) with all its options; the report module (DuckDB,
     Polars) is imported here, when the command is built, not when `lgs --help` lists it."""
+    from lgs_core.analyses import anomaly
     from lgs_core.report.report import DEFAULT_WEEKS, FORMATS
 
-    have = set(common_parent._option_string_actions) if common_parent is not None else set()
     p = subparsers.add_parser(
         name,
-        parents=[common_parent] if common_parent is not None else [],
+        parents=[common_parent],
         help=COMMANDS[name],
         description="Report on one ISO week: figures against last week, last year and the trailing 12 weeks; "
         "spikes and dips of new customers, orders and sales. Exit code 0: nothing flagged; 3: something is.",
     )
-    if "--db" not in have:
-        p.add_argument("--db", help="the DuckDB store (default: env LGS_DB, else the default store)")
-    if "--json" not in have:
-        p.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
     p.add_argument(
         "--as-of",
         metavar="YYYY-MM-DD",
@@ -111,16 +94,9 @@ def add_command(
     p.set_defaults(func=cmd_report)
 
 
-def _parse_date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise LgsError(f"{text!r} is not a date", where="--as-of", todo="write dates as YYYY-MM-DD") from None
-
-
 def settings_from_args(args: argparse.Namespace) -> anomaly.DetectorSettings:
+    from lgs_core.analyses import anomaly
+
     return anomaly.DetectorSettings(
         z=args.z,
         min_change=anomaly.parse_min_change(args.min_change or ""),
@@ -134,7 +110,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from lgs_core.store import store
 
     # Check every argument before any work: a typo must not cost a half-done run.
-    as_of = _parse_date(args.as_of)
+    as_of = parse_date(args.as_of, "--as-of")
     formats = parse_formats(args.format)
     settings = settings_from_args(args)
     recipients = mailer.parse_recipients(args.email_to)
@@ -166,7 +142,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.json:
         body = {**to_json(report), "files": [str(p) for p in written], "email": email}
-        print(json.dumps(body, indent=2, ensure_ascii=False))
+        print(json.dumps(body, indent=2, ensure_ascii=False))  # £ and the like as they are
     else:
         _print_summary(report, written, email)
     return EXIT_FLAGGED if report.flag_count else EXIT_OK
@@ -189,3 +165,6 @@ def _print_summary(report: Any, written: Sequence[Path], email: dict[str, Any]) 
         print(f"emailed to {', '.join(email['to'])}")
     elif email["to"]:
         print(f"not emailed: {email['reason']}")
+
+
+add_commands = common.commands_adder(COMMANDS, add_command)
