@@ -246,12 +246,14 @@ def _page_step(name: str, call: Callable[..., object]) -> None:
 def _register_page_steps() -> None:
     from lgs_core.analyses import affinity, clv, cohorts, migration
     from lgs_core.analyses.rfm import RfmParams
-    from lgs_core.app import views
+    from lgs_core.app import orders as orders_model
+    from lgs_core.app import overview as overview_model
+    from lgs_core.app import segments as segments_model
 
     def segments_page(con: object, window: object) -> None:
-        result = views.segments(con, window, RfmParams())  # type: ignore[arg-type]
+        result = segments_model.segments(con, window, RfmParams())  # type: ignore[arg-type]
         first = result.result.customers["customer_id"][0] if result.result.customers.height else 0
-        views.customer_invoices(con, window, int(first))  # type: ignore[arg-type]
+        segments_model.customer_invoices(con, window, int(first))  # type: ignore[arg-type]
 
     def migration_tab(con: object, window: object) -> None:
         first, second = migration.default_reference_dates(con, window)  # type: ignore[arg-type]
@@ -262,8 +264,8 @@ def _register_page_steps() -> None:
         segment = params.segments.segments[-1]  # the page's default: the map's last segment
         affinity.affinity(con, window, segment, params, affinity.AffinityOptions(min_support=0.01))  # type: ignore[arg-type]
 
-    _page_step("Overview: one filter change", lambda con, w: views.overview(con, w, "standard"))
-    _page_step("Orders: one filter change", lambda con, w: views.orders(con, w, "standard"))
+    _page_step("Overview: one filter change", lambda con, w: overview_model.overview(con, w, "standard"))
+    _page_step("Orders: one filter change", lambda con, w: orders_model.orders(con, w, "standard"))
     _page_step("Customer segments: one filter change", segments_page)
     # Deeper segments: only the open tab computes (st.tabs with on_change="rerun"), so each tab is a step.
     _page_step(

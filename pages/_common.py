@@ -24,10 +24,15 @@ import streamlit as st
 
 from lgs_core.analyses.analytics import PRESETS, definition
 from lgs_core.analyses.rfm import RfmParams
-from lgs_core.app import background, first_run, views
-from lgs_core.app.filters import Filters, Query, filters_to_query, read_filters
+from lgs_core.app import background, first_run
+from lgs_core.app import data as data_model
+from lgs_core.app import orders as orders_model
+from lgs_core.app import overview as overview_model
+from lgs_core.app import segments as segments_model
+from lgs_core.app.filters import Filters, Query, filters_to_query, quick_ranges, read_filters
 from lgs_core.app.first_run import demo_rows
 from lgs_core.errors import LgsError
+from lgs_core.present import text as app_text
 from lgs_core.present.display import literal
 from lgs_core.query.window import Window
 from lgs_core.store import store
@@ -200,49 +205,49 @@ _SPINNER = "Computing the figures…"
 
 
 @st.cache_data(show_spinner=_SPINNER, max_entries=32)
-def _overview(path: str, key: str, window: Window, preset: str) -> views.Overview:
+def _overview(path: str, key: str, window: Window, preset: str) -> overview_model.Overview:
     with _connection(path) as con:
-        return views.overview(con, window, preset)
+        return overview_model.overview(con, window, preset)
 
 
 @st.cache_data(show_spinner=_SPINNER, max_entries=32)
-def _orders(path: str, key: str, window: Window, preset: str) -> views.Orders:
+def _orders(path: str, key: str, window: Window, preset: str) -> orders_model.Orders:
     with _connection(path) as con:
-        return views.orders(con, window, preset)
+        return orders_model.orders(con, window, preset)
 
 
 @st.cache_data(show_spinner=_SPINNER, max_entries=32)
-def _segments(path: str, key: str, window: Window, params: RfmParams) -> views.Segments:
+def _segments(path: str, key: str, window: Window, params: RfmParams) -> segments_model.Segments:
     with _connection(path) as con:
-        return views.segments(con, window, params)
+        return segments_model.segments(con, window, params)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _customer_invoices(path: str, key: str, window: Window, customer_id: int) -> pl.DataFrame:
     with _connection(path) as con:
-        return views.customer_invoices(con, window, customer_id)
+        return segments_model.customer_invoices(con, window, customer_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _data_status(path: str, key: str) -> views.DataStatus:
+def _data_status(path: str, key: str) -> data_model.DataStatus:
     with _connection(path) as con:
-        return views.data_status(con, path)
+        return data_model.data_status(con, path)
 
 
 def _quarantine_csv(path: str) -> bytes:
     with _connection(path) as con:
-        return views.quarantine_csv(con)
+        return data_model.quarantine_csv(con)
 
 
-def overview(view: View) -> views.Overview:
+def overview(view: View) -> overview_model.Overview:
     return _overview(str(db_path()), data_key(), view.window, view.preset)
 
 
-def orders(view: View) -> views.Orders:
+def orders(view: View) -> orders_model.Orders:
     return _orders(str(db_path()), data_key(), view.window, view.preset)
 
 
-def segments(view: View, params: RfmParams) -> views.Segments:
+def segments(view: View, params: RfmParams) -> segments_model.Segments:
     return _segments(str(db_path()), data_key(), view.window, params)
 
 
@@ -250,7 +255,7 @@ def customer_invoices(view: View, customer_id: int) -> pl.DataFrame:
     return _customer_invoices(str(db_path()), data_key(), view.window, customer_id)
 
 
-def data_status() -> views.DataStatus:
+def data_status() -> data_model.DataStatus:
     return _data_status(str(db_path()), data_key())
 
 
@@ -332,7 +337,7 @@ def _seed_widgets(first: date, last: date, known: list[str]) -> None:
         state[key] = state[key]
     # The quick-range pill of the dates shown is lit (none when the dates are no quick range).
     dates = tuple(state[KEY_DATES]) if isinstance(state[KEY_DATES], (tuple, list)) else ()
-    ranges = views.quick_ranges(first, last)
+    ranges = quick_ranges(first, last)
     state[KEY_QUICK] = next((name for name, span in ranges.items() if span == dates), None)
 
 
@@ -356,7 +361,7 @@ def sidebar_filters() -> View | None:
     saved: View | None = st.session_state.get(KEY_SAVED)
 
     st.sidebar.header("Filters")
-    ranges = views.quick_ranges(first, last)
+    ranges = quick_ranges(first, last)
     st.sidebar.pills(
         "Quick range",
         list(ranges),
@@ -498,7 +503,7 @@ def sync_postgres(section: dict[str, Any], *, full: bool = False, by: Principal 
 
 def demo_data_banner(info: store.StoreInfo) -> None:
     """Until real data is loaded: say that the figures are made up, and where to load real ones."""
-    if views.is_demo_data(info):
+    if data_model.is_demo_data(info):
         st.info("You are looking at demo data — load your own on the Data page.", icon=":material/science:")
 
 
@@ -628,7 +633,7 @@ def definitions_expander(
     with st.expander("Definitions and formulas", icon=":material/menu_book:"):
         lines = [(key, definition(key, preset)) for key in keys]
         lines += list(extra)
-        st.markdown("\n".join(f"- **{views.term(key)}**: {text}" for key, text in lines if text))
+        st.markdown("\n".join(f"- **{app_text.term(key)}**: {text}" for key, text in lines if text))
 
 
 def stop_with(exc: LgsError) -> NoReturn:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from lgs_core.app import views
-from lgs_core.app.views import count_text
+from lgs_core.app import data as data_model
 from lgs_core.errors import AlreadyLoadedError, LgsError
 from lgs_core.present.display import literal
+from lgs_core.present.text import count_text
 from lgs_core.sources.ingest import load_file
 from lgs_core.store.access import Action
 from pages import _access, _common
@@ -152,7 +152,7 @@ if upload is not None and _access.confirmed_button(
         else:
             bar.empty()
             _common.clear_caches()
-            st.session_state[_KEY_DONE] = views.load_message(info, result)
+            st.session_state[_KEY_DONE] = data_model.load_message(info, result)
             st.rerun()
 
 st.subheader("Demo data")
@@ -178,7 +178,7 @@ if _access.confirmed_button("Regenerate demo data", key="demo", action=Action.DE
     else:
         bar.empty()
         _common.clear_caches()
-        st.session_state[_KEY_DONE] = views.load_message(info, made)
+        st.session_state[_KEY_DONE] = data_model.load_message(info, made)
         st.rerun()
 
 section = _common.postgres_section()

@@ -18,12 +18,14 @@ import streamlit as st
 
 from lgs_core.analyses import affinity, clv, cohorts, export, migration
 from lgs_core.analyses.rfm import RfmParams
-from lgs_core.app import background, views
+from lgs_core.app import background
+from lgs_core.app import deeper_segments as deeper_model
 from lgs_core.app.filters import read_choice, read_day, read_flag, read_number
-from lgs_core.app.views import count_text, money_text
 from lgs_core.errors import LgsError
 from lgs_core.present import segment_charts
+from lgs_core.present import text as app_text
 from lgs_core.present.display import literal
+from lgs_core.present.text import count_text, money_text
 from lgs_core.query.window import Window
 from lgs_core.store import store
 from pages import _common
@@ -128,10 +130,10 @@ def _downloads(
 ) -> None:
     """CSV, Excel (with a manifest sheet) and the CSV's manifest of ``table``, built only when clicked; the
     files' headers in words (``names``), the manifest with the keys; the name says what, where and when."""
-    labels = views.column_labels(table.columns, names)
+    labels = app_text.column_labels(table.columns, names)
     _common.list_downloads(
         tuple(st.columns(3)),  # type: ignore[arg-type]
-        views.file_stem(what, window),
+        export.file_stem(what, window),
         csv=lambda: export.segment_export_csv(table, manifest(), labels=labels)[0],
         xlsx=lambda: export.segment_export_xlsx(table, manifest(), sheet="list", labels=labels),
         manifest=lambda: export.segment_export_csv(table, manifest(), labels=labels)[1],
@@ -143,7 +145,7 @@ def _downloads(
 
 def _shown(table: pl.DataFrame, columns: list[str], names: dict[str, str]) -> pl.DataFrame:
     """The columns a person reads first, headers in words (the download keeps every column)."""
-    return views.words(table.select([c for c in columns if c in table.columns]), names)
+    return app_text.words(table.select([c for c in columns if c in table.columns]), names)
 
 
 def _read_listed(query: Any, *, name: str, choices: list[str]) -> tuple[str, str | None]:
@@ -179,7 +181,7 @@ TAB_PARAMS = {
     "Lifetime value": ("horizon", "holdout"),
     "Product affinity": ("aff_map", "aff_segment", "support"),
 }
-D = views.DEEPER_TERMS
+D = app_text.DEEPER_TERMS
 
 view = _common.require_view(url_params=URL)
 window, preset = view.window, view.preset
@@ -479,7 +481,7 @@ def _value_table(value: clv.CustomerValue) -> None:
     chosen_h = horizon or max(horizons)
     _common.remember("clv_h", "horizon", None if chosen_h == max(horizons) else str(chosen_h))
     table = value.by_spend(chosen_h)
-    names = views.clv_terms(horizons)
+    names = app_text.clv_terms(horizons)
     _downloads(
         f"lifetime value {value.reference_date:%Y-%m-%d}",
         table,
@@ -558,7 +560,7 @@ def _calibration_check(window: Window, preset: str) -> None:
             "actual, on months the model did not see."
         )
         st.dataframe(
-            views.words(cal.deciles, D),
+            app_text.words(cal.deciles, D),
             hide_index=True,
             width="stretch",
             placeholder="–",
@@ -683,7 +685,7 @@ with tab_affinity:
                 D,
             )
             st.dataframe(
-                views.words(segment_affinity.products, D),
+                app_text.words(segment_affinity.products, D),
                 hide_index=True,
                 width="stretch",
                 placeholder="–",
@@ -700,7 +702,7 @@ with tab_affinity:
                 },
             )
             st.subheader("Bought together")
-            pairs = views.pairs_once(segment_affinity.pairs)
+            pairs = deeper_model.pairs_once(segment_affinity.pairs)
             if pairs.is_empty():
                 st.info(
                     f"No two products share {segment_affinity.min_invoices:,} of the segment's orders: lower the share "
@@ -720,7 +722,7 @@ with tab_affinity:
                     D,
                 )
                 st.dataframe(
-                    views.words(pairs, D),
+                    app_text.words(pairs, D),
                     hide_index=True,
                     width="stretch",
                     placeholder="–",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from lgs_core.app.filters import read_flag
-from lgs_core.app.views import Orders, count_text, money_text, percent_text, plain
+from lgs_core.app.orders import Orders
 from lgs_core.present import charts
 from lgs_core.present.display import literal
+from lgs_core.present.text import count_text, money_text, percent_text, plain
 from pages import _common
 
 view = _common.require_view(url_params=("trim",))

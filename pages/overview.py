@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lgs_core.app.views import plain
 from lgs_core.present import charts
 from lgs_core.present.display import literal
+from lgs_core.present.text import plain
 from pages import _common
 
 view = _common.require_view()

@@ -15,15 +15,15 @@ import streamlit as st
 
 from lgs_core.analyses.anomaly import DETECTED, METRICS, DetectorSettings
 from lgs_core.app.filters import read_choice, read_flag, read_number
-from lgs_core.app.views import plain
 from lgs_core.present.display import literal
+from lgs_core.present.text import plain
 from lgs_core.report import report
 from lgs_core.store import store
 from lgs_core.store.access import Action
 from pages import _access, _common
 
 URL = ("week", "z", "weeks", "min_new_customers", "min_orders", "min_sales", "seasonal", "chart")
-# The report's figures under the app's plain words (views.PLAIN); the exact ones under Definitions.
+# The report's figures under the app's plain words (lgs_core.present.text.PLAIN); the exact ones under Definitions.
 PLAIN_KEYS = {"orders": "placed", "cancel_rate": "cancellation_rate"}
 _FLAG_ROW = "background-color: #F8E9E5"  # the theme's rust, light: a week with a spike or dip
 

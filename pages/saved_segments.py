@@ -33,10 +33,10 @@ from lgs_core.analyses.segment_rules import (
     Group,
     rule_from_text,
 )
-from lgs_core.app.views import count_text, money_text
 from lgs_core.errors import LgsError
 from lgs_core.present import segment_charts
 from lgs_core.present.display import literal
+from lgs_core.present.text import count_text, money_text
 from lgs_core.query.window import Window
 from lgs_core.store import access, store
 from lgs_core.store.access import Action

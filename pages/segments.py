@@ -13,8 +13,9 @@ from typing import Any
 
 import streamlit as st
 
+from lgs_core.analyses import rfm, segment_maps
 from lgs_core.analyses.rfm import CustomerRule, FixedCuts, RfmParams
-from lgs_core.app import views
+from lgs_core.app import segments as segments_model
 from lgs_core.app.filters import (
     cuts_to_query,
     grid_to_query,
@@ -25,10 +26,10 @@ from lgs_core.app.filters import (
     read_many,
     read_number,
 )
-from lgs_core.app.views import count_text, definition, plain
 from lgs_core.errors import LgsError
 from lgs_core.present import charts
 from lgs_core.present.display import literal
+from lgs_core.present.text import count_text, definition, plain
 from pages import _common
 
 # The page's parameters in the link, beside the sidebar's.
@@ -224,15 +225,15 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
 
     cuts = None
     if scoring == "thresholds":
-        cuts = cut_inputs("th", views.default_thresholds(scores))
+        cuts = cut_inputs("th", segment_maps.default_thresholds(scores))
     elif scoring == "fixed":
-        cuts = cut_inputs("cuts", views.default_fixed_cuts(scores))
+        cuts = cut_inputs("cuts", segment_maps.default_fixed_cuts(scores))
     for other in ("th", "cuts"):
         if (scoring, other) not in (("thresholds", "th"), ("fixed", "cuts")):
             _common.set_param(other, None)
     grid = None
     if map_choice == "custom":
-        base = views.segment_map_for("classic10", scores, scores).lookup()
+        base = segment_maps.segment_map_for("classic10", scores, scores).lookup()
         start_key, editor_key = f"seg_grid_start_{scores}", f"grid_{scores}"
         if editor_key not in state or start_key not in state:
             saved_grid = state.get(_common.KEY_PAGE_SAVED, {}).get(start_key)
@@ -244,14 +245,14 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
                 start = saved_grid or dict(base)
             state[start_key] = start
         edited = st.data_editor(
-            views.grid_table(views.SegmentMap.from_grid(state[start_key], r_bins=scores, x_bins=scores)),
+            segment_maps.grid_table(rfm.SegmentMap.from_grid(state[start_key], r_bins=scores, x_bins=scores)),
             disabled=["R"],
             hide_index=True,
             placeholder="–",
             width="stretch",
             key=editor_key,
         )
-        grid = views.grid_from_table(edited.to_dicts())
+        grid = segment_maps.grid_from_table(edited.to_dicts())
         st.session_state.setdefault(_common.KEY_PAGE_SAVED, {})[start_key] = grid
         _common.set_param("cell", grid_to_query(grid, base) or None)
         st.caption(
@@ -260,7 +261,7 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
         )
     else:
         _common.set_param("cell", None)
-    segment_map = _common.guarded(views.segment_map_for, map_choice, scores, scores, grid)
+    segment_map = _common.guarded(segment_maps.segment_map_for, map_choice, scores, scores, grid)
     params = _common.guarded(
         RfmParams, preset, reference, "fixed" if cuts is not None else "quantile", scores, cuts, segment_map
     )
@@ -440,9 +441,9 @@ c1.metric(
 _common.list_downloads(
     (c2, c3, c4),
     result.file_stem(chosen),
-    csv=lambda: views.segment_csv(result, chosen),
-    xlsx=lambda: views.segment_xlsx(result, chosen),
-    manifest=lambda: views.segment_manifest(result, chosen),
+    csv=lambda: segments_model.segment_csv(result, chosen),
+    xlsx=lambda: segments_model.segment_xlsx(result, chosen),
+    manifest=lambda: segments_model.segment_manifest(result, chosen),
     disabled=table.is_empty(),
     customers=table.height,
 )

@@ -18,15 +18,18 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import xlsxwriter
 
 from lgs_core.query.window import Window
+
+if TYPE_CHECKING:
+    from lgs_core.analyses.rfm import CustomerRule
 
 MANIFEST_VERSION = 1
 # What may start a formula: = + - @ (ASCII, full-width U+FF1D/FF0B/FF0D/FF20, small U+FE66/FE62/FE63/FE6B),
@@ -229,3 +232,44 @@ def _write_cell(sheet: Any, row: int, col: int, value: Any, formats: dict[str, A
         sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), formats["date"])
     else:
         sheet.write_string(row, col, neutralise(str(value)))
+
+
+# --- download names ---------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def file_stem(what: str, window: Window) -> str:
+    """A download's file name without extension: what, the countries, the dates, e.g.
+    "lgs-champions-france-2011-01-01-to-2011-12-09": a UK and a France list of the same dates differ."""
+    if not window.countries:
+        where = "all-countries"
+    elif len(window.countries) <= 3:
+        where = "+".join(_slug(c) for c in window.countries)
+    else:
+        where = f"{len(window.countries)}-countries"
+    span = f"{window.start}-to-{window.end}" if window.start and window.end else "all-dates"
+    products = "-products-only" if window.products_only else ""
+    return f"lgs-{_slug(what) or 'list'}-{where}{products}-{span}"
+
+
+def rule_slug(rule: CustomerRule) -> str:
+    parts = []
+    if rule.within_days is not None:
+        parts.append(f"last-{rule.within_days}-days")
+    if rule.min_orders is not None:
+        parts.append(f"{rule.min_orders}-orders")
+    if rule.min_spend is not None:
+        spend = rule.min_spend.normalize()
+        parts.append(f"spent-{spend:f}".replace(".", "p"))
+    return "-".join(parts) or "all-customers"
+
+
+def export_file_stem(window: Window, chosen: Sequence[str]) -> str:
+    """E.g. "lgs-champions-france-2011-01-01-to-2011-12-31": the segments, the countries, the dates."""
+    names = "+".join(_slug(s) for s in chosen[:3]) or "customers"
+    if len(chosen) > 3:
+        names = f"{len(chosen)}-segments"
+    return file_stem(names, window)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 from lgs_core import formats
@@ -284,3 +284,15 @@ def read_grid(query: Query, name: str, base: Mapping[str, str]) -> tuple[dict[st
 def grid_to_query(grid: Mapping[str, str], base: Mapping[str, str]) -> list[str]:
     """The cells of ``grid`` that differ from ``base``, as ``read_grid`` reads them back."""
     return [f"{key}:{name}" for key, name in grid.items() if base.get(key) != name]
+
+
+def quick_ranges(first: date, last: date) -> dict[str, tuple[date, date]]:
+    """The sidebar's quick date ranges over data from ``first`` to ``last``: all the data, the last 12 months,
+    and each calendar year, newest first (cut to the data's first and last day)."""
+    ranges = {
+        "All data": (first, last),
+        "Last 12 months": (max(first, last - timedelta(days=364)), last),
+    }
+    for year in range(last.year, first.year - 1, -1):
+        ranges[str(year)] = (max(first, date(year, 1, 1)), min(last, date(year, 12, 31)))
+    return ranges

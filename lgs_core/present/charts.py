@@ -1,7 +1,7 @@
 """The app's charts, as Vega-Lite specs built from lgs_core results (issues #5, #14). Imports no streamlit.
 
 Every chart has tooltips and axis titles with their units (£, %, counts); the page puts the figure's one-line
-definition (``lgs_core.app.views.definition``) under it. A builder returns a ``lgs_core.present.vegalite.VegaLite``: a
+definition (``lgs_core.present.text.definition``) under it. A builder returns a ``lgs_core.present.vegalite.VegaLite``: a
 plain dict whose data is a Polars frame (floats and ISO dates: money is ``Decimal`` up to here), which the
 page gives ``st.vega_lite_chart`` (the frame goes as Arrow, and nothing validates the spec on every rerun:
 tests/app/test_charts.py validates every builder's spec against the Vega-Lite schema once). Tests read the spec
@@ -39,7 +39,7 @@ def _month_tooltip() -> dict[str, Any]:
 
 
 def _whole(frame: pl.DataFrame) -> pl.DataFrame:
-    """The month frame with ``whole_month`` (views.mark_whole_months), True when absent."""
+    """The month frame with ``whole_month`` (lgs_core.app.figures.mark_whole_months), True when absent."""
     if "whole_month" in frame.columns:
         return frame
     return frame.with_columns(pl.lit(True).alias("whole_month"))
@@ -64,7 +64,7 @@ def segment_scale(segments: Sequence[str]) -> dict[str, Any]:
 
 
 def monthly_sales(monthly: pl.DataFrame) -> VegaLite:
-    """Bars: sales per month in pounds (``views.Overview.monthly``)."""
+    """Bars: sales per month in pounds (``lgs_core.app.overview.Overview.monthly``)."""
     return chart(
         _whole(monthly).select("month", "sales", "growth_pct", "whole_month"),
         mark("bar", color=TEAL),
@@ -246,7 +246,7 @@ def amount_boxplot(box: BoxStats, *, trimmed: bool = False) -> VegaLite:
 
 
 def orders_per_month(monthly: pl.DataFrame) -> VegaLite:
-    """Grouped bars: orders placed and canceled per month (``views.Orders.monthly``)."""
+    """Grouped bars: orders placed and canceled per month (``lgs_core.app.orders.Orders.monthly``)."""
     frame = (
         _whole(monthly)
         .select("month", "placed", "canceled", "whole_month")
@@ -321,7 +321,7 @@ def _two_lines(name: str) -> str:
 
 
 def rf_heatmap(grid: pl.DataFrame) -> VegaLite:
-    """The R × F grid (R × FM for rfm11) as a heat map (``views.Segments.grid``): one cell per pair of scores,
+    """The R × F grid (R × FM for rfm11) as a heat map (``lgs_core.app.segments.Segments.grid``): one cell per pair of scores,
     darker for more customers, with its count of customers and its segment written in it."""
     axis = "fm" if "fm" in grid.columns else "f"
     letter = axis.upper()

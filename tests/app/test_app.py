@@ -17,8 +17,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lgs_core.analyses import rfm
-from lgs_core.app import views
+from lgs_core.analyses import rfm, segment_maps
+from lgs_core.app import orders as orders_model
+from lgs_core.app import overview as overview_model
+from lgs_core.app import segments as segments_model
+from lgs_core.present import text as app_text
 from lgs_core.present.display import literal, shown
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
@@ -87,7 +90,7 @@ def test_every_page_runs_without_an_exception(app: AppTest, page: str) -> None:
 
 
 def test_overview_cards_are_what_views_computes(app: AppTest, con: object) -> None:
-    expected = views.overview(con, Window())  # type: ignore[arg-type]
+    expected = overview_model.overview(con, Window())  # type: ignore[arg-type]
     assert _metrics(app) == {k.label: k.value_text for k in expected.kpis}
     assert [m.help for m in app.metric] == [k.help_text for k in expected.kpis]
 
@@ -96,7 +99,7 @@ def test_changing_the_date_range_changes_the_cards_to_that_window(app: AppTest, 
     before = _metrics(app)
     app.sidebar.date_input(key="flt_dates").set_value((date(2011, 1, 1), date(2011, 6, 30))).run()
     _no_exception(app)
-    expected = views.overview(con, Window(date(2011, 1, 1), date(2011, 6, 30)))  # type: ignore[arg-type]
+    expected = overview_model.overview(con, Window(date(2011, 1, 1), date(2011, 6, 30)))  # type: ignore[arg-type]
     shown = {m.label: (m.value, m.delta) for m in app.metric}
     assert shown == {k.label: (k.value_text, k.delta_text or "") for k in expected.kpis}
     assert _metrics(app) != before
@@ -109,7 +112,7 @@ def test_a_country_and_products_only_filter_the_cards(app: AppTest, con: object)
     app.sidebar.multiselect(key="flt_countries").select(country).run()
     app.sidebar.toggle(key="flt_products").set_value(True).run()
     _no_exception(app)
-    expected = views.overview(con, Window(countries=(country,), products_only=True))  # type: ignore[arg-type]
+    expected = overview_model.overview(con, Window(countries=(country,), products_only=True))  # type: ignore[arg-type]
     assert _metrics(app) == {k.label: k.value_text for k in expected.kpis}
     assert app.query_params == {"country": country, "products": "1"}
 
@@ -123,7 +126,7 @@ def test_a_shared_link_opens_the_same_view(
     at.run()
     _no_exception(at)
     window = Window(date(2010, 3, 1), date(2010, 9, 30), ("United Kingdom",))
-    assert _metrics(at) == {k.label: k.value_text for k in views.overview(con, window).kpis}  # type: ignore[arg-type]
+    assert _metrics(at) == {k.label: k.value_text for k in overview_model.overview(con, window).kpis}  # type: ignore[arg-type]
     assert at.sidebar.multiselect(key="flt_countries").value == ["United Kingdom"]
 
 
@@ -161,7 +164,7 @@ def test_the_quick_range_sets_the_dates_and_shows_which_is_active(app: AppTest) 
 def test_the_classic_preset_counts_orders_the_notebooks_way(app: AppTest, con: object) -> None:
     _button_group(app, "Definitions").set_value("classic").run()
     _no_exception(app)
-    expected = views.overview(con, Window(), "classic")  # type: ignore[arg-type]
+    expected = overview_model.overview(con, Window(), "classic")  # type: ignore[arg-type]
     assert _metrics(app)["Orders"] == expected.kpi("orders").value_text
     assert app.query_params == {"preset": "classic"}
 
@@ -180,9 +183,9 @@ def test_an_empty_window_explains_itself(app: AppTest) -> None:
 
 def test_orders_page_shows_the_notebook_statistics(app: AppTest, con: object) -> None:
     app.switch_page("pages/orders.py").run()
-    expected = views.orders(con, Window())  # type: ignore[arg-type]
+    expected = orders_model.orders(con, Window())  # type: ignore[arg-type]
     assert _metrics(app)["Orders placed"] == f"{expected.placed:,}"
-    assert _metrics(app)["Cancellation rate"] == views.percent_text(expected.cancellation_rate_pct)
+    assert _metrics(app)["Cancellation rate"] == app_text.percent_text(expected.cancellation_rate_pct)
     table = app.dataframe[0].value
     assert list(table["Statistic"]) == ["Invoices", "Smallest", "Largest", "Median", "Mode", "Mean"]
     assert list(table["All invoices"]) == expected.statistics()["All invoices"].to_list()
@@ -203,7 +206,7 @@ def _segment_table(at: AppTest) -> pl.DataFrame:
 def test_segment_table_is_what_views_computes(app: AppTest, con: object) -> None:
     app.switch_page("pages/segments.py").run()
     _no_exception(app)
-    expected = views.segments(con, Window())  # type: ignore[arg-type]
+    expected = segments_model.segments(con, Window())  # type: ignore[arg-type]
     shown = _segment_table(app)
     assert shown["segment"].to_list() == expected.summary["segment"].to_list()
     assert shown["customers"].to_list() == expected.summary["customers"].to_list()
@@ -216,8 +219,8 @@ def test_changing_the_bins_or_the_map_changes_the_segment_table(app: AppTest, co
     _button_group(app, "Scores per measure").set_value(3).run()
     _no_exception(app)
     three = _segment_table(app)
-    params = rfm.RfmParams(bins=3, segment_map=views.segment_map_for("classic10", 3, 3))
-    expected = views.segments(con, Window(), params)  # type: ignore[arg-type]
+    params = rfm.RfmParams(bins=3, segment_map=segment_maps.segment_map_for("classic10", 3, 3))
+    expected = segments_model.segments(con, Window(), params)  # type: ignore[arg-type]
     assert three["customers"].to_list() == expected.summary["customers"].to_list()
     assert not three.equals(five)
 
@@ -225,7 +228,7 @@ def test_changing_the_bins_or_the_map_changes_the_segment_table(app: AppTest, co
     _button_group(app, "Segment map").set_value("rfm11").run()
     _no_exception(app)
     eleven = _segment_table(app)
-    expected = views.segments(con, Window(), rfm.RfmParams(segment_map="rfm11"))  # type: ignore[arg-type]
+    expected = segments_model.segments(con, Window(), rfm.RfmParams(segment_map="rfm11"))  # type: ignore[arg-type]
     assert eleven["segment"].to_list() == list(rfm.RFM11.segments)
     assert eleven["customers"].to_list() == expected.summary["customers"].to_list()
 
@@ -238,12 +241,12 @@ def test_fixed_cut_points_are_number_inputs(app: AppTest, con: object) -> None:
     assert labels[:4] == [f"Recency cut {i} (days)" for i in range(1, 5)]
     app.number_input(key="cut_r_5_0").set_value(10).run()
     _no_exception(app)
-    cuts = views.default_fixed_cuts(5)
+    cuts = segment_maps.default_fixed_cuts(5)
     params = rfm.RfmParams(
         scoring="fixed",
         cuts=rfm.FixedCuts(("10", *map(str, cuts.recency[1:])), cuts.frequency, cuts.monetary),
     )
-    expected = views.segments(con, Window(), params)  # type: ignore[arg-type]
+    expected = segments_model.segments(con, Window(), params)  # type: ignore[arg-type]
     assert _segment_table(app)["customers"].to_list() == expected.summary["customers"].to_list()
     # cut points that do not increase: one line saying what to do, no traceback
     app.number_input(key="cut_r_5_1").set_value(5).run()
@@ -268,9 +271,11 @@ def test_the_download_holds_exactly_the_chosen_segments(app: AppTest, con: objec
     _no_exception(app)
     assert [d.label for d in app.download_button] == ["Download CSV", "Download Excel", "Manifest (JSON)"]
     shown = next(d.value for d in app.dataframe if "RFM score" in d.value.columns)
-    result = views.segments(con, Window())  # type: ignore[arg-type]
-    # The bytes the "Download CSV" button serves: views.segment_csv for the page's result and choice.
-    rows = list(csv.DictReader(io.StringIO(views.segment_csv(result, ["Champions", "At Risk"]).decode())))
+    result = segments_model.segments(con, Window())  # type: ignore[arg-type]
+    # The bytes the "Download CSV" button serves: segments_model.segment_csv for the page's result and choice.
+    rows = list(
+        csv.DictReader(io.StringIO(segments_model.segment_csv(result, ["Champions", "At Risk"]).decode()))
+    )
     expected = result.customers.filter(pl.col("segment").is_in(["Champions", "At Risk"]))["customer_id"]
     assert sorted(int(r["Customer"]) for r in rows) == sorted(expected.to_list())
     assert sorted(shown["Customer"].tolist()) == sorted(expected.to_list())
@@ -308,7 +313,7 @@ def test_the_customer_list_speaks_words_with_units(app: AppTest) -> None:
 def test_a_customer_is_explained(app: AppTest, con: object) -> None:
     app.switch_page("pages/segments.py").run()
     customer = app.selectbox[0].value
-    result = views.segments(con, Window())  # type: ignore[arg-type]
+    result = segments_model.segments(con, Window())  # type: ignore[arg-type]
     explained = "\n".join(shown(m.value) for m in app.markdown)  # (the lines are shown as text)
     # in words first, the cut points behind "The scoring in detail"
     for line in (*result.explain_plain(int(customer)), *result.explain(int(customer))):
@@ -473,11 +478,11 @@ def test_a_copied_link_reproduces_the_scoring_the_map_and_the_list(
     assert not fresh.warning, [w.value for w in fresh.warning]
     assert _segment_list(fresh) == shown
     assert _segment_table(fresh)["customers"].to_list() == summary
-    cuts = views.default_thresholds(5)
+    cuts = segment_maps.default_thresholds(5)
     thresholds = rfm.FixedCuts(cuts.recency, (*cuts.frequency[:3], 8), cuts.monetary, at_least=True)
     grid = {**rfm.CLASSIC10.lookup(), "54": "VIP"}
     params = rfm.RfmParams(scoring="fixed", cuts=thresholds, segment_map=grid)
-    expected = views.segments(con, Window(), params)  # type: ignore[arg-type]
+    expected = segments_model.segments(con, Window(), params)  # type: ignore[arg-type]
     assert shown == sorted(expected.customers_of(["Champions", "VIP"])["customer_id"].to_list())
     assert expected.customers_of(["VIP"]).height > 0
 
@@ -495,7 +500,7 @@ def test_a_rule_list_is_in_the_link(demo_store: Path, monkeypatch: pytest.Monkey
         "within": "60",
         "orders": "3",
     }
-    result = views.segments(con, Window())  # type: ignore[arg-type]
+    result = segments_model.segments(con, Window())  # type: ignore[arg-type]
     expected = result.customers.filter((pl.col("recency_days") <= 60) & (pl.col("frequency") >= 3))
     assert _segment_list(at) == sorted(expected["customer_id"].to_list())
     assert _metrics(at)["Customers on the list"] == f"{expected.height:,}"

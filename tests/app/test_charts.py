@@ -1,4 +1,4 @@
-"""lgs_core.present.charts: every chart is built from a views result, has tooltips, and titles its axes with units.
+"""lgs_core.present.charts: every chart is built from a page model's result, has tooltips, and titles its axes with units.
 
 The app's charts are tested through the spec they build (AppTest does not see rendered charts). Every chart
 the app draws (lgs_core.present.charts and the deeper-segment and report charts) is validated here against the
@@ -21,7 +21,9 @@ import pytest
 
 from lgs_core.analyses import affinity, clv, cohorts, migration
 from lgs_core.analyses.rfm import RfmParams
-from lgs_core.app import views
+from lgs_core.app import orders as orders_model
+from lgs_core.app import overview as overview_model
+from lgs_core.app import segments as segments_model
 from lgs_core.present import charts, segment_charts, vegalite
 from lgs_core.present.vegalite import VegaLite
 from lgs_core.query.window import Window
@@ -40,10 +42,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         first, second = migration.default_reference_dates(con, Window())
         params = RfmParams()
         yield {
-            "overview": views.overview(con, window),
-            "orders": views.orders(con, window),
-            "segments": views.segments(con, window),
-            "rfm11": views.segments(con, window, RfmParams(segment_map="rfm11")),
+            "overview": overview_model.overview(con, window),
+            "orders": orders_model.orders(con, window),
+            "segments": segments_model.segments(con, window),
+            "rfm11": segments_model.segments(con, window, RfmParams(segment_map="rfm11")),
             "cohorts": cohorts.cohort_retention(con, Window()),
             "migration": migration.migration(con, Window(), first, second, params),
             "calibration": clv.calibrate(con, Window(), holdout_months=6),

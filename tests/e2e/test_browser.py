@@ -28,7 +28,8 @@ from fixtures.app_server import (
 )
 
 from lgs_core.analyses.rfm import RfmParams
-from lgs_core.app import views
+from lgs_core.app import overview as overview_model
+from lgs_core.app import segments as segments_model
 from lgs_core.present.display import WORD_JOINER
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
@@ -72,8 +73,8 @@ def test_champions_of_france_in_2011_as_a_csv(chromium: Path, server: str, demo_
         last = store.store_info(con).last_date
         assert last is not None
         window = Window(date(2011, 1, 1), last.date(), ("France",))
-        overview = views.overview(con, window)
-        champions = views.segments(con, window, RfmParams()).customers_of(["Champions"])
+        overview = overview_model.overview(con, window)
+        champions = segments_model.segments(con, window, RfmParams()).customers_of(["Champions"])
     finally:
         con.close()
     assert champions.height > 0, "the demo data has Champions in France in 2011"
@@ -263,7 +264,7 @@ def test_typing_a_name_or_a_number_and_enter_picks_exactly_it(
 
     con = store.connect(demo_db, read_only=True)
     try:
-        result = views.segments(con, Window())
+        result = segments_model.segments(con, Window())
     finally:
         con.close()
     champions = result.customers_of(["Champions"])["customer_id"].to_list()
@@ -309,7 +310,7 @@ def test_a_new_user_lists_last_30_days_and_10_orders_in_france_as_excel_and_shar
 
     con = store.connect(demo_db, read_only=True)
     try:
-        result = views.segments(con, Window(countries=("France",)))
+        result = segments_model.segments(con, Window(countries=("France",)))
     finally:
         con.close()
     expected = sorted(

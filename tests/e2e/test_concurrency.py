@@ -4,7 +4,7 @@ to the same store.
 
 What it proves: no session ever shows an exception box or an error alert, and every session sees the
 figures of its own filters, never another's (each session has its own country; after every change its
-Sales and Active customers cards must equal what ``lgs_core.app.views.overview`` computes for that session's
+Sales and Active customers cards must equal what ``lgs_core.app.overview.overview`` computes for that session's
 country, date range and products-only switch). The CLI's append adds lines for a country no session looks
 at, inside the data's dates, so every session's expected figures stay the same through and after it: the
 caches recompute on the new data key and must give the same numbers.
@@ -39,7 +39,8 @@ from fixtures.app_server import (
     streamlit_server,
 )
 
-from lgs_core.app import views
+from lgs_core.app import filters
+from lgs_core.app import overview as overview_model
 from lgs_core.query.window import Window
 from lgs_core.sources.demo import load_demo
 from lgs_core.store import store
@@ -98,7 +99,7 @@ def expected(load_store: Path) -> tuple[list[str], list[str], Expected]:
         ]
         info = store.store_info(con)
         assert info.first_date is not None and info.last_date is not None
-        ranges = views.quick_ranges(info.first_date.date(), info.last_date.date())
+        ranges = filters.quick_ranges(info.first_date.date(), info.last_date.date())
         table: Expected = {}
         for country in countries:
             for label, (start, end) in ranges.items():
@@ -109,7 +110,7 @@ def expected(load_store: Path) -> tuple[list[str], list[str], Expected]:
                         " and (is_product or not $p)",
                         {"c": country, "s": start, "e": end, "p": products_only},
                     )
-                    overview = views.overview(con, Window(start, end, (country,), products_only))
+                    overview = overview_model.overview(con, Window(start, end, (country,), products_only))
                     table[(country, label, products_only)] = (
                         (overview.kpi("sales").value_text, overview.kpi("active_customers").value_text)
                         if lines

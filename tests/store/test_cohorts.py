@@ -261,7 +261,7 @@ def test_deeper_segments_page(page_store: Path, monkeypatch: pytest.MonkeyPatch,
     from streamlit.testing.v1 import AppTest
 
     from lgs_core.app.filters import Filters
-    from lgs_core.app.views import count_text, money_text
+    from lgs_core.present.text import count_text, money_text
     from pages._common import KEY_SAVED, View
 
     monkeypatch.setenv("LGS_DB", str(page_store))

@@ -18,7 +18,8 @@ import pytest
 from fixtures.helpers import make_store
 
 from lgs_core.analyses import export, rfm
-from lgs_core.app import views
+from lgs_core.app import data as data_model
+from lgs_core.app import segments as segments_model
 from lgs_core.query.window import Window
 from lgs_core.store import store
 
@@ -295,7 +296,7 @@ def test_the_cli_csv_of_hostile_countries_is_safe(hostile_store: Path, tmp_path:
 def test_the_quarantine_download_of_hostile_lines_is_safe(hostile_store: Path) -> None:
     con = store.connect(hostile_store, read_only=True)
     try:
-        data = views.quarantine_csv(con)
+        data = data_model.quarantine_csv(con)
     finally:
         con.close()
     rows = assert_csv_is_safe(data, len(PAYLOADS))
@@ -306,8 +307,8 @@ def test_the_quarantine_download_of_hostile_lines_is_safe(hostile_store: Path) -
 def test_the_apps_segment_download_of_hostile_countries_is_safe(hostile_store: Path) -> None:
     con = store.connect(hostile_store, read_only=True)
     try:
-        seg = views.segments(con, Window(), rfm.RfmParams())
+        seg = segments_model.segments(con, Window(), rfm.RfmParams())
     finally:
         con.close()
     chosen = sorted(set(seg.customers["segment"].to_list()))
-    assert_csv_is_safe(views.segment_csv(seg, chosen), len(PAYLOADS))
+    assert_csv_is_safe(segments_model.segment_csv(seg, chosen), len(PAYLOADS))
