@@ -3,8 +3,8 @@
 `python -m benchmarks --sizes …,100000000` runs this as its 100M size (``run``), and its rows join the table.
 
 Builds the store without a Python object per line: ``--base`` demo lines (lgs_core.sources.demo, seed 42), then
-``scale_store`` replicates them inside DuckDB into ``rows / base`` disjoint copies, all in one transaction
-that also rebuilds the summaries. Then each analysis runs in a fresh process (``--measure NAME PATH``) and
+``scale_store`` replicates them inside DuckDB into ``rows / base`` disjoint copies, all in one data-set write
+(lgs_core.store.write) that also logs the load and brings the summaries up to date. Then each analysis runs in a fresh process (``--measure NAME PATH``) and
 reports its first (cold) run, the median of its warm repeats and the process's peak RSS, as
 benchmarks/step.py does. Writes docs/benchmarks_100m.md and deletes the store unless ``--keep``.
 """
@@ -26,6 +26,7 @@ import duckdb
 
 from benchmarks.step import peak_rss_mb
 from lgs_core.store import store
+from lgs_core.store.write import write_data_set
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
@@ -73,7 +74,9 @@ def scale_store(con: duckdb.DuckDBPyConnection, copies: int) -> int:
     Copy k (1 .. copies-1) has customer ids + k·100,000 and invoice numbers + k·1,000,000 (prefix kept), the
     same dates, countries, products and amounts: so customers, invoices and Σ sales are multiplied by ``copies``
     exactly, and each copy's customers score as the original's (see tests/store/test_scale.py for what holds).
-    The summaries are rebuilt in the same transaction and a load_log row ('append') records the scaling.
+    Written as every data-set write is (``lgs_core.store.write.write_data_set``): one transaction, a load_log
+    row ('append') recording the scaling, and the summaries brought up to the lines in it (when they were
+    current, as after load_demo, only the new copies' invoices and customers are computed: they are disjoint).
     """
     if not 1 <= copies <= MAX_COPIES:
         raise ValueError(f"copies must be 1 .. {MAX_COPIES}, not {copies}")
@@ -86,10 +89,16 @@ def scale_store(con: duckdb.DuckDBPyConnection, copies: int) -> int:
         raise ValueError(
             f"{bad} lines have a customer id ≥ {CUSTOMER_STRIDE} or an invoice not [A-Z]?[0-9]{{1,6}}"
         )
-    with store.transaction(con):
-        before = int(store.scalar(con, "select count(*) from lines"))  # type: ignore[call-overload]
+    # Counted before the write: the load log's source names it (the connection is the store's only writer).
+    before = int(store.scalar(con, "select count(*) from lines"))  # type: ignore[call-overload]
+    with write_data_set(
+        con,
+        kind="demo",
+        source=f"scaled ×{copies} ({before:,} → {before * copies:,} lines)",
+        fingerprint=hashlib.sha256(f"scale_store {copies} {before}".encode()).hexdigest(),
+    ) as w:
         max_source_row = int(store.scalar(con, "select coalesce(max(source_row), 0) from lines"))  # type: ignore[call-overload]
-        load_id = store.next_load_id(con)
+        load_id = w.start("append")
         con.execute(
             _REPLICATE,
             {
@@ -101,18 +110,7 @@ def scale_store(con: duckdb.DuckDBPyConnection, copies: int) -> int:
             },
         )
         added = before * (copies - 1)
-        store.log_load(
-            con,
-            load_id=load_id,
-            kind="demo",
-            source=f"scaled ×{copies} ({before:,} → {before * copies:,} lines)",
-            fingerprint=hashlib.sha256(f"scale_store {copies} {before}".encode()).hexdigest(),
-            mode="append",
-            rows_read=added,
-            rows_loaded=added,
-            rows_quarantined=0,
-        )
-        store.refresh_summaries(con)
+        w.add(added, added, 0, {})
     return added
 
 
