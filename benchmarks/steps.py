@@ -244,8 +244,10 @@ def _page_step(name: str, call: Callable[..., object]) -> None:
 
 
 def _register_page_steps() -> None:
-    from lgs_core.analyses import affinity, clv, cohorts, migration
+    # Each step is a page's (or tab's) page-model calls, as pages/_common makes them (lgs_core.app).
+    from lgs_core.analyses import affinity
     from lgs_core.analyses.rfm import RfmParams
+    from lgs_core.app import deeper_segments as deeper_model
     from lgs_core.app import orders as orders_model
     from lgs_core.app import overview as overview_model
     from lgs_core.app import segments as segments_model
@@ -256,24 +258,27 @@ def _register_page_steps() -> None:
         segments_model.customer_invoices(con, window, int(first))  # type: ignore[arg-type]
 
     def migration_tab(con: object, window: object) -> None:
-        first, second = migration.default_reference_dates(con, window)  # type: ignore[arg-type]
-        migration.migration(con, window, first, second, RfmParams())  # type: ignore[arg-type]
+        first, second = deeper_model.reference_dates(con, window)  # type: ignore[arg-type]
+        deeper_model.segment_migration(con, window, first, second, RfmParams(), True)  # type: ignore[arg-type]
 
     def affinity_tab(con: object, window: object) -> None:
         params = RfmParams()
         segment = params.segments.segments[-1]  # the page's default: the map's last segment
-        affinity.affinity(con, window, segment, params, affinity.AffinityOptions(min_support=0.01))  # type: ignore[arg-type]
+        options = affinity.AffinityOptions(min_support=0.01)
+        deeper_model.product_affinity(con, window, segment, params, options)  # type: ignore[arg-type]
 
     _page_step("Overview: one filter change", lambda con, w: overview_model.overview(con, w, "standard"))
     _page_step("Orders: one filter change", lambda con, w: orders_model.orders(con, w, "standard"))
     _page_step("Customer segments: one filter change", segments_page)
     # Deeper segments: only the open tab computes (st.tabs with on_change="rerun"), so each tab is a step.
     _page_step(
-        "Deeper segments, cohorts tab: one filter change", lambda con, w: cohorts.cohort_retention(con, w)
+        "Deeper segments, cohorts tab: one filter change",
+        lambda con, w: deeper_model.cohort_retention(con, w, "standard"),
     )
     _page_step("Deeper segments, migration tab: one filter change", migration_tab)
     _page_step(
-        "Deeper segments, lifetime value tab: one filter change", lambda con, w: clv.customer_value(con, w)
+        "Deeper segments, lifetime value tab: one filter change",
+        lambda con, w: deeper_model.customer_value(con, w, "standard"),
     )
     _page_step("Deeper segments, affinity tab: one filter change", affinity_tab)
 
@@ -460,38 +465,42 @@ def _segment_preview(rows: int) -> dict[str, float]:
     """What a change in the rule builder costs: the window's facts are cached by the page, the rule is not."""
     import itertools
 
-    from lgs_core.analyses import saved_segments
+    from lgs_core.app import saved_segments as saved_model
     from lgs_core.query.window import Window
     from lgs_core.store import store
 
     con = store.connect(demo_store(rows), read_only=True)
     try:
-        facts = saved_segments.customer_facts(con, Window())
-        rules = itertools.cycle(_segment_rules())
-        return warm_timings(lambda: saved_segments.evaluate(con, facts, next(rules)), repeats=20)  # type: ignore[arg-type]
+        window = Window()
+        facts = saved_model.facts(con, window, "standard")
+        rules = itertools.cycle([rule.to_text() for rule in _segment_rules()])  # type: ignore[attr-defined]
+        return warm_timings(
+            lambda: saved_model.evaluate(con, window, "standard", next(rules), "", facts=facts), repeats=20
+        )
     finally:
         con.close()
 
 
 def _register_segment_steps() -> None:
-    from lgs_core.analyses import clusters, saved_segments
+    from lgs_core.analyses import clusters
+    from lgs_core.app import saved_segments as saved_model
 
-    marketer = _segment_rules()[0]
+    marketer = _segment_rules()[0].to_text()  # type: ignore[attr-defined]
 
     def filter_change(con: object, window: object) -> None:  # a sidebar change: the facts, then the rule
-        facts = saved_segments.customer_facts(con, window)  # type: ignore[arg-type]
-        saved_segments.evaluate(con, facts, marketer)  # type: ignore[arg-type]
+        facts = saved_model.facts(con, window, "standard")  # type: ignore[arg-type]
+        saved_model.evaluate(con, window, "standard", marketer, "", facts=facts)  # type: ignore[arg-type]
 
     def cluster(con: object, window: object) -> None:
-        facts = saved_segments.customer_facts(con, window)  # type: ignore[arg-type]
-        clusters.cluster_customers(facts.frame, facts.window)
+        facts = saved_model.facts(con, window, "standard")  # type: ignore[arg-type]
+        saved_model.behaviour_clusters(con, window, "standard", clusters.DEFAULT_K_RANGE, facts=facts)  # type: ignore[arg-type]
 
     _page_step("Saved segments: one filter change (facts + rule)", filter_change)
     # Not "pages": the app computes these once per window and serves them from its cache afterwards.
     for name, call in (
         (
             "Saved segments, over time: the months of a window",
-            lambda con, w: saved_segments.history(con, w, marketer),
+            lambda con, w: saved_model.history(con, w, "standard", marketer),
         ),
         ("Behaviour clusters (k 3-8): once per window", cluster),
     ):

@@ -1,8 +1,9 @@
 """What every page shares: the store, the sidebar filters, cached calls into lgs_core, error boxes.
 
-UI glue only: no numbers are computed here. Each ``compute``-style function below opens a DuckDB connection,
-calls one ``lgs_core.app.views`` function, closes the connection, and is cached with ``st.cache_data`` on the
-store's path, its data key (file mtime: changes whenever the data changes) and the parameters.
+UI glue only: no numbers are computed here. Every page and tab gets its data through one call of its page
+model (``lgs_core.app``): ``page_model`` / ``tab_model`` (cached with ``st.cache_data``) or ``beside_model`` (on a
+worker thread, for the slow fits), each opening a DuckDB connection for the call and closing it after, keyed on
+the store's path, its data key (file mtime: changes whenever the data changes), the model and its arguments.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -19,16 +20,12 @@ from typing import Any, NoReturn, TypeVar
 
 import duckdb
 import pandas  # noqa: F401
-import polars as pl
 import streamlit as st
 
 from lgs_core.analyses.analytics import PRESETS, definition
-from lgs_core.analyses.rfm import RfmParams
 from lgs_core.app import background, first_run
 from lgs_core.app import data as data_model
-from lgs_core.app import orders as orders_model
-from lgs_core.app import overview as overview_model
-from lgs_core.app import segments as segments_model
+from lgs_core.app import figures as app_figures
 from lgs_core.app.filters import Filters, Query, filters_to_query, quick_ranges, read_filters
 from lgs_core.app.first_run import demo_rows
 from lgs_core.errors import LgsError
@@ -174,24 +171,14 @@ def _connection(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _store_info(path: str, key: str) -> store.StoreInfo:
-    with _connection(path) as con:
-        return store.store_info(con, path)
-
-
 def store_info() -> store.StoreInfo:
-    return _store_info(str(db_path()), data_key())
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _countries(path: str, key: str) -> list[str]:
-    with _connection(path) as con:
-        return [r[0] for r in con.sql("select distinct country from lines order by 1").fetchall()]
+    """What the store holds (lines, dates, loads): the sidebar's and every page's first call."""
+    return model(store.store_info, str(db_path()), spinner=None)
 
 
 def countries() -> list[str]:
-    return _countries(str(db_path()), data_key())
+    """The countries the sidebar offers, A–Z."""
+    return model(app_figures.countries, spinner=None)
 
 
 def clear_caches() -> None:
@@ -199,64 +186,132 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
-# --- the cached page computations (each is one lgs_core.app.views call) ---------------------------------------
+# --- the page models: every page and tab gets its data through one cached call --------------------------
 
 _SPINNER = "Computing the figures…"
 
 
-@st.cache_data(show_spinner=_SPINNER, max_entries=32)
-def _overview(path: str, key: str, window: Window, preset: str) -> overview_model.Overview:
+@st.cache_data(show_spinner=False, max_entries=256)
+def _model(
+    path: str,
+    key: str,
+    name: str,
+    args: tuple[Any, ...],
+    _fn: Callable[..., Any],
+    _given: Mapping[str, Any],
+) -> Any:
+    # The cache key: the store's path and data key, the model's name (module.function) and its arguments.
+    # ``_fn`` is the model itself, ``_given`` earlier models' results it builds on (they follow from ``args``,
+    # so they are not hashed again): Streamlit hashes no argument whose name starts with "_".
     with _connection(path) as con:
-        return overview_model.overview(con, window, preset)
+        return _fn(con, *args, **_given)
 
 
-@st.cache_data(show_spinner=_SPINNER, max_entries=32)
-def _orders(path: str, key: str, window: Window, preset: str) -> orders_model.Orders:
-    with _connection(path) as con:
-        return orders_model.orders(con, window, preset)
+def model(
+    fn: Callable[..., T],
+    *args: Any,
+    spinner: str | None = _SPINNER,
+    given: Mapping[str, Any] | None = None,
+) -> T:
+    """``fn(con, *args, **given)`` on the store: a page model's one call (``lgs_core.app``), on a connection
+    opened for it and closed after, cached on the store's path, its data key, the model and ``args`` (the
+    session that computes it first serves the others; a load, demo or sync makes a new data key). ``spinner``
+    is said while it computes, after half a second (None: nothing). Raises what the model raises."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    if spinner is None:
+        return _model(str(db_path()), data_key(), name, args, fn, given or {})
+    with st.spinner(spinner):
+        return _model(str(db_path()), data_key(), name, args, fn, given or {})
 
 
-@st.cache_data(show_spinner=_SPINNER, max_entries=32)
-def _segments(path: str, key: str, window: Window, params: RfmParams) -> segments_model.Segments:
-    with _connection(path) as con:
-        return segments_model.segments(con, window, params)
+def page_model(
+    fn: Callable[..., T],
+    *args: Any,
+    spinner: str | None = _SPINNER,
+    given: Mapping[str, Any] | None = None,
+) -> T:
+    """``model(fn, *args)``, or the page stops with one line saying what went wrong and what to do
+    (``guarded``): for the figures a page cannot be drawn without."""
+    return guarded(lambda: model(fn, *args, spinner=spinner, given=given))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _customer_invoices(path: str, key: str, window: Window, customer_id: int) -> pl.DataFrame:
-    with _connection(path) as con:
-        return segments_model.customer_invoices(con, window, customer_id)
+def tab_model(
+    fn: Callable[..., T],
+    *args: Any,
+    spinner: str | None = _SPINNER,
+    given: Mapping[str, Any] | None = None,
+) -> T | None:
+    """``model(fn, *args)``, or None after showing its one-line message in place: for a tab or a part of a
+    page, whose failure leaves the rest of the page working."""
+    try:
+        return model(fn, *args, spinner=spinner, given=given)
+    except Exception as exc:  # an LgsError, or a damaged block met by a query (anything else: raised again)
+        show_failure(exc)
+        return None
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _data_status(path: str, key: str) -> data_model.DataStatus:
-    with _connection(path) as con:
-        return data_model.data_status(con, path)
+# A slow model that finishes within this is drawn at once; a longer one draws what it is computing first.
+_GRACE_SECONDS = 0.1
+
+
+def beside_model(doing: str, fn: Callable[..., T], *args: Any) -> T | None:
+    """``fn(con, *args)`` on a worker thread (``lgs_core.app.background``, which keeps its results: the same
+    key as ``model``'s), so a slow fit never holds the page: the sidebar and the other tabs answer at once,
+    and a new filter does not wait for the old fit. The result when it is done (at once when computed before,
+    by any session), else None after drawing ``doing`` and how long it has taken, redrawn until it is there.
+    A failure is shown as its one line (None)."""
+    job_key, job = start_beside(fn, *args)
+    if not job.wait(_GRACE_SECONDS):
+        _pending(job_key, doing)
+        return None
+    try:
+        return job.result()
+    except Exception as exc:
+        show_failure(exc)
+        return None
+
+
+def start_beside(fn: Callable[..., T], *args: Any) -> tuple[tuple[Any, ...], background.Job[T]]:
+    """Start ``fn(con, *args)`` beside the page (or find it running or done): its key and its job. A page
+    starts what it will soon need (the calibration behind the lifetime-value table) this way."""
+    path, key = str(db_path()), data_key()
+    job_key = (f"{fn.__module__}.{fn.__qualname__}", path, key, *args)
+
+    def work(_job: Any) -> T:
+        with _connection(path) as con:
+            return fn(con, *args)
+
+    return job_key, background.start(job_key, work)
+
+
+@st.fragment(run_every=0.25)
+def _pending(job_key: tuple[Any, ...], doing: str) -> None:
+    """What is being computed and for how long (redrawn four times a second); once it is done, the page runs
+    again and draws it."""
+    job = background.get(job_key)
+    if job is None or job.done:
+        st.rerun()
+    with st.container(key="lgs_pending"):
+        if job.started_at is None:
+            waited = "waiting for another computation to finish"
+        else:
+            waited = f"{job.seconds:.0f} s" if job.seconds >= 1 else "just started"
+        st.info(f"{doing} ({waited})", icon=":material/hourglass_top:")
+
+
+def change_store(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(con, *args)``: a page's change of what the store holds (a saved segment), on a connection opened for
+    it; every cached figure is stale after it (``clear_caches``), done or not. Raises what ``fn`` raises."""
+    try:
+        with _connection(str(db_path())) as con:
+            return fn(con, *args)
+    finally:
+        clear_caches()
 
 
 def _quarantine_csv(path: str) -> bytes:
     with _connection(path) as con:
         return data_model.quarantine_csv(con)
-
-
-def overview(view: View) -> overview_model.Overview:
-    return _overview(str(db_path()), data_key(), view.window, view.preset)
-
-
-def orders(view: View) -> orders_model.Orders:
-    return _orders(str(db_path()), data_key(), view.window, view.preset)
-
-
-def segments(view: View, params: RfmParams) -> segments_model.Segments:
-    return _segments(str(db_path()), data_key(), view.window, params)
-
-
-def customer_invoices(view: View, customer_id: int) -> pl.DataFrame:
-    return _customer_invoices(str(db_path()), data_key(), view.window, customer_id)
-
-
-def data_status() -> data_model.DataStatus:
-    return _data_status(str(db_path()), data_key())
 
 
 def quarantine_csv_maker() -> Callable[[], bytes]:

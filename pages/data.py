@@ -24,7 +24,7 @@ APPEND_LABEL = "Add to the current data instead of replacing it"
 _common.page_setup(filters=False)
 st.title("Data")
 _access.who_note()
-status = _common.data_status()
+status = _common.page_model(data_model.data_status, str(_common.db_path()), spinner=None)
 info = status.info
 done = st.session_state.pop(_KEY_DONE, None)
 if done is not None:

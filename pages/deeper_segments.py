@@ -1,9 +1,9 @@
 """Deeper segments (issue #9): cohort retention, segment migration, customer lifetime value, product affinity.
 
-Layout only: every figure comes from lgs_core.analyses.cohorts / migration / clv / affinity (tested there); each tab runs
-only when it is open, and each computation is cached on the store's path, its data key and the parameters.
-The slow ones (cohort retention, the lifetime-value fits, affinity) run beside the page (lgs_core.app.background): the page draws at
-once, saying what is being computed, and draws the result when it is there (issue #14).
+Layout only: each tab gets its data through one call of its page model (lgs_core.app.deeper_segments), only when
+the tab is open, through pages/_common (cached on the store's path, its data key and the parameters). The slow
+ones (cohort retention, the lifetime-value fits, affinity) run beside the page (``_common.beside_model``): the page
+draws at once, saying what is being computed, and draws the result when it is there (issue #14).
 """
 
 from __future__ import annotations
@@ -18,111 +18,16 @@ import streamlit as st
 
 from lgs_core.analyses import affinity, clv, cohorts, export, migration
 from lgs_core.analyses.rfm import RfmParams
-from lgs_core.app import background
 from lgs_core.app import deeper_segments as deeper_model
 from lgs_core.app.filters import read_choice, read_day, read_flag, read_number
-from lgs_core.errors import LgsError
 from lgs_core.present import segment_charts
 from lgs_core.present import text as app_text
 from lgs_core.present.display import literal
 from lgs_core.present.text import count_text, money_text
 from lgs_core.query.window import Window
-from lgs_core.store import store
 from pages import _common
 
 T = TypeVar("T")
-_SPINNER = "Computing…"
-# A slow computation that finishes within this is drawn at once; a longer one draws "computing…" first.
-_GRACE_SECONDS = 0.1
-
-
-def _with_store(path: str, work: Callable[[Any], T]) -> T:
-    con = store.connect(path)  # one connection per call, closed after (never shared across sessions)
-    try:
-        return work(con)
-    finally:
-        con.close()
-
-
-# Computed beside the page too: 0.66 s at 10M lines (docs/benchmarks.md), the whole store's first purchases.
-def _cohorts(path: str, key: str, window: Window, preset: str) -> cohorts.CohortRetention:
-    return _with_store(path, lambda con: cohorts.cohort_retention(con, window, preset))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _reference_dates(path: str, key: str, window: Window) -> tuple[date, date]:
-    return _with_store(path, lambda con: migration.default_reference_dates(con, window))
-
-
-@st.cache_data(show_spinner=_SPINNER, max_entries=16)
-def _migration(
-    path: str, key: str, window: Window, first: date, second: date, params: RfmParams, lapsed: bool
-) -> migration.Migration:
-    return _with_store(
-        path, lambda con: migration.migration(con, window, first, second, params, lapsed_as_state=lapsed)
-    )
-
-
-# Computed beside the page (``_beside``), which keeps their results: no st.cache_data here.
-def _customer_value(path: str, key: str, window: Window, preset: str) -> clv.CustomerValue:
-    return _with_store(path, lambda con: clv.customer_value(con, window, preset=preset))
-
-
-def _calibration(path: str, key: str, window: Window, preset: str, months: int) -> clv.Calibration:
-    return _with_store(path, lambda con: clv.calibrate(con, window, holdout_months=months, preset=preset))
-
-
-def _affinity(
-    path: str, key: str, window: Window, segment: str, params: RfmParams, options: affinity.AffinityOptions
-) -> affinity.Affinity:
-    return _with_store(path, lambda con: affinity.affinity(con, window, segment, params, options))
-
-
-def _compute(fn: Callable[..., T], *args: Any) -> T | None:
-    """``fn(path, key, *args)``, or None after showing the one-line message of an LgsError."""
-    try:
-        return fn(str(_common.db_path()), _common.data_key(), *args)
-    except Exception as exc:  # an LgsError, or a damaged block met by a query (else raised again)
-        _common.show_failure(exc)
-        return None
-
-
-def _beside(doing: str, fn: Callable[..., T], *args: Any) -> T | None:
-    """``fn(path, key, *args)`` on a worker thread, so a slow fit never holds the page (the sidebar and the
-    other tabs answer at once, and a new filter does not wait for the old fit): the result when it is done
-    (at once when computed before, by any session), else None after drawing what is being computed, redrawn
-    until it is there. An LgsError is shown as its one line (None)."""
-    job_key, job = _start(fn, *args)
-    if not job.wait(_GRACE_SECONDS):
-        _pending(job_key, doing)
-        return None
-    try:
-        return job.result()
-    except LgsError as exc:
-        _common.show_error(exc)
-        return None
-
-
-def _start(fn: Callable[..., T], *args: Any) -> tuple[tuple[Any, ...], background.Job[T]]:
-    """Start ``fn(path, key, *args)`` beside the page (or find it running or done): its key and its job."""
-    path, key = str(_common.db_path()), _common.data_key()
-    job_key = (fn.__name__, path, key, *args)
-    return job_key, background.start(job_key, lambda _job: fn(path, key, *args))
-
-
-@st.fragment(run_every=0.25)
-def _pending(job_key: tuple[Any, ...], doing: str) -> None:
-    """What is being computed and for how long (redrawn four times a second); once it is done, the page runs
-    again and draws it."""
-    job = background.get(job_key)
-    if job is None or job.done:
-        st.rerun()
-    with st.container(key="lgs_pending"):
-        if job.started_at is None:
-            waited = "waiting for another computation to finish"
-        else:
-            waited = f"{job.seconds:.0f} s" if job.seconds >= 1 else "just started"
-        st.info(f"{doing} ({waited})", icon=":material/hourglass_top:")
 
 
 def _downloads(
@@ -201,7 +106,9 @@ for label, params in TAB_PARAMS.items():  # another tab's controls leave the lin
 # --- cohort retention --------------------------------------------------------------------------------------
 with tab_cohorts:
     if tab_cohorts.open:
-        result = _beside("Following each cohort's customers month by month…", _cohorts, window, preset)
+        result = _common.beside_model(
+            "Following each cohort's customers month by month…", deeper_model.cohort_retention, window, preset
+        )
         if result is not None and result.is_empty:
             st.info(
                 "No customer's first purchase falls in this date range and these countries.",
@@ -311,7 +218,7 @@ with tab_cohorts:
 # --- segment migration -------------------------------------------------------------------------------------
 with tab_migration:
     if tab_migration.open:
-        dates = _compute(_reference_dates, window)
+        dates = _common.tab_model(deeper_model.reference_dates, window, spinner=None)
         if dates is not None:
             earliest, latest = dates
             c1, c2, c3, c4 = st.columns(4)
@@ -364,7 +271,15 @@ with tab_migration:
                 )
                 _common.remember(key, param, None if value == default else text)
             mig_params = RfmParams(preset=preset, segment_map=map_name or "classic10")
-            segment_moves = _compute(_migration, window, first, second, mig_params, lapsed)
+            segment_moves = _common.tab_model(
+                deeper_model.segment_migration,
+                window,
+                first,
+                second,
+                mig_params,
+                lapsed,
+                spinner="Computing…",
+            )
             if segment_moves is not None:
                 m1, m2, m3, m4 = st.columns(4)
                 m1.metric(f"Customers at {first:%d %b %Y}", count_text(segment_moves.from_customers))
@@ -552,7 +467,9 @@ def _calibration_check(window: Window, preset: str) -> None:
         "them are compared with what customers really did.",
     )
     _common.remember("clv_holdout", "holdout", None if months == 6 else str(months))
-    cal = _beside("Holding out the last months and refitting…", _calibration, window, preset, months)
+    cal = _common.beside_model(
+        "Holding out the last months and refitting…", deeper_model.calibration, window, preset, months
+    )
     if cal is not None:
         st.vega_lite_chart(segment_charts.calibration_chart(cal), width="stretch")
         st.caption(
@@ -575,8 +492,12 @@ def _calibration_check(window: Window, preset: str) -> None:
 with tab_value:
     if tab_value.open:
         # The calibration below refits on the same window: start it now, beside the main fit, not after it.
-        _start(_calibration, window, preset, int(st.session_state.get("clv_holdout", 6)))
-        customer_value = _beside("Predicting each customer's future spend…", _customer_value, window, preset)
+        _common.start_beside(
+            deeper_model.calibration, window, preset, int(st.session_state.get("clv_holdout", 6))
+        )
+        customer_value = _common.beside_model(
+            "Predicting each customer's future spend…", deeper_model.customer_value, window, preset
+        )
         if customer_value is not None:
             st.caption(
                 f"What each customer is likely to spend, predicted from {customer_value.reference_date:%d %b %Y}, the day "
@@ -640,9 +561,9 @@ with tab_affinity:
         )
         _common.remember("aff_support", "support", None if support == 1.0 else f"{support:g}")
         aff_options = affinity.AffinityOptions(min_support=support / 100)
-        segment_affinity = _beside(
+        segment_affinity = _common.beside_model(
             f"Counting what {segment} buy, and which products they buy together…",
-            _affinity,
+            deeper_model.product_affinity,
             window,
             segment,
             aff_params,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lgs_core.app import orders as orders_model
 from lgs_core.app.filters import read_flag
 from lgs_core.app.orders import Orders
 from lgs_core.present import charts
@@ -14,7 +15,7 @@ from pages import _common
 view = _common.require_view(url_params=("trim",))
 st.title("Orders")
 st.caption(literal(view.label))  # its countries come from the data
-result = _common.guarded(_common.orders, view)
+result = _common.page_model(orders_model.orders, view.window, view.preset)
 if result.is_empty:
     st.info(
         "No invoices in this date range and these countries. Widen the date range, or clear the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lgs_core.app import overview as overview_model
 from lgs_core.present import charts
 from lgs_core.present.display import literal
 from lgs_core.present.text import plain
@@ -12,7 +13,7 @@ from pages import _common
 view = _common.require_view()
 st.title("Overview")
 st.caption(literal(view.label))  # its countries come from the data
-result = _common.guarded(_common.overview, view)
+result = _common.page_model(overview_model.overview, view.window, view.preset)
 if result.is_empty:
     st.info(
         "No lines in this date range and these countries. Widen the date range, or clear the countries "

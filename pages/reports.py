@@ -1,6 +1,6 @@
 """Reports: the weekly report for a chosen ISO week — what was unusual and why, the figures, the chart, downloads.
 
-Layout only: every number comes from ``lgs_core.report.report.build_report`` (tests/store/test_report.py calls it directly).
+Layout only: every number comes from its page model (lgs_core.app.reports: ``lgs_core.report.report.build_report``) (tests/store/test_report.py calls it directly).
 The sidebar's countries and "products only" narrow the report; its date range does not (a report looks at one
 week and the weeks before it). The week and the detector's settings are in the link (``URL``).
 """
@@ -14,11 +14,11 @@ from typing import Any
 import streamlit as st
 
 from lgs_core.analyses.anomaly import DETECTED, METRICS, DetectorSettings
+from lgs_core.app import reports as reports_model
 from lgs_core.app.filters import read_choice, read_flag, read_number
 from lgs_core.present.display import literal
 from lgs_core.present.text import plain
 from lgs_core.report import report
-from lgs_core.store import store
 from lgs_core.store.access import Action
 from pages import _access, _common
 
@@ -26,39 +26,6 @@ URL = ("week", "z", "weeks", "min_new_customers", "min_orders", "min_sales", "se
 # The report's figures under the app's plain words (lgs_core.present.text.PLAIN); the exact ones under Definitions.
 PLAIN_KEYS = {"orders": "placed", "cancel_rate": "cancellation_rate"}
 _FLAG_ROW = "background-color: #F8E9E5"  # the theme's rust, light: a week with a spike or dip
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _weeks(path: str, key: str) -> list[date]:
-    con = store.connect(path, read_only=True)
-    try:
-        return report.complete_weeks(con)
-    finally:
-        con.close()
-
-
-@st.cache_data(show_spinner="Building the report…", max_entries=16)
-def _report(
-    path: str,
-    key: str,
-    week: date,
-    countries: tuple[str, ...],
-    products_only: bool,
-    settings: DetectorSettings,
-    weeks: int,
-) -> report.WeeklyReport:
-    con = store.connect(path, read_only=True)
-    try:
-        return report.build_report(
-            con,
-            as_of=week + timedelta(days=6),
-            weeks=weeks,
-            settings=settings,
-            countries=countries,
-            products_only=products_only,
-        )
-    finally:
-        con.close()
 
 
 def _iso(week: date) -> str:
@@ -74,8 +41,7 @@ st.caption(
     "and *products only* narrow the report; its date range picks the week (the last complete week it covers)."
 )
 
-path, key = str(_common.db_path()), _common.data_key()
-choices = _common.guarded(_weeks, path, key)
+choices = _common.page_model(reports_model.weeks, spinner=None)
 if not choices:
     st.info("The data does not cover a complete week (Monday to Sunday) yet.", icon=":material/event_busy:")
     st.stop()
@@ -178,8 +144,14 @@ with top[1].expander("How sensitive the flags are", icon=":material/tune:"):
 if locked:
     z, floors, seasonal = base.z, {m: float(base.floor(m)) for m in DETECTED}, True
 settings = _common.guarded(lambda: replace(base, z=z, min_change=floors, seasonal=seasonal))
-rep = _common.guarded(
-    _report, path, key, week, view.filters.countries, view.filters.products_only, settings, history
+rep = _common.page_model(
+    reports_model.weekly_report,
+    week,
+    view.filters.countries,
+    view.filters.products_only,
+    settings,
+    history,
+    spinner="Building the report…",
 )
 
 st.subheader(rep.heading)

@@ -11,7 +11,6 @@ shared state, where sign-in can gate it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -33,12 +32,14 @@ from lgs_core.analyses.segment_rules import (
     Group,
     rule_from_text,
 )
+from lgs_core.app import saved_segments as saved_model
+from lgs_core.app import segments as segments_model
 from lgs_core.errors import LgsError
 from lgs_core.present import segment_charts
 from lgs_core.present.display import literal
 from lgs_core.present.text import count_text, money_text
 from lgs_core.query.window import Window
-from lgs_core.store import access, store
+from lgs_core.store import access
 from lgs_core.store.access import Action
 from pages import _access, _common
 
@@ -49,113 +50,73 @@ TABS = ("Build and save", "Over time", "Behaviour clusters")
 STATE = "_sseg"  # the page's own state (not a widget's): the open segment, the rule, the rows
 
 
-# --- cached computations (each one lgs_core call, keyed on the store's path, its data key and the inputs) ---
+# --- the page's data: each one call of its page model (lgs_core.app.saved_segments) through pages/_common ---
 
 
-def _with_store(path: str, work: Callable[[Any], T]) -> T:
-    con = store.connect(path)  # one connection per call, closed after (never shared across sessions)
-    try:
-        return work(con)
-    finally:
-        con.close()
+def _facts(window: Window, preset: str) -> saved_segments.Facts:
+    return _common.model(saved_model.facts, window, preset, spinner=_SPINNER)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _saved(path: str, key: str) -> list[saved_segments.SavedSegment]:
-    return _with_store(path, saved_segments.list_segments)
-
-
-@st.cache_data(show_spinner=_SPINNER, max_entries=16)
-def _facts(path: str, key: str, window: Window, preset: str) -> saved_segments.Facts:
-    return _with_store(path, lambda con: saved_segments.customer_facts(con, window, preset))
-
-
-@st.cache_data(show_spinner="Scoring RFM segments…", max_entries=16)
-def _rfm_frame(path: str, key: str, window: Window, preset: str, maps: tuple[str, ...]) -> pl.DataFrame:
-    facts = _facts(path, key, window, preset)
-    return _with_store(path, lambda con: saved_segments.rfm_segments(con, facts, maps))
-
-
-@st.cache_data(show_spinner="Fitting the lifetime-value model…", max_entries=16)
-def _value_frame(path: str, key: str, window: Window, preset: str) -> pl.DataFrame:
-    facts = _facts(path, key, window, preset)
-    return _with_store(path, lambda con: saved_segments.value_tiers(con, facts))
-
-
-@st.cache_data(show_spinner=_SPINNER, max_entries=64)
-def _evaluate(
-    path: str, key: str, window: Window, preset: str, rule_text: str, name: str
-) -> saved_segments.SegmentResult:
+def _evaluate(window: Window, preset: str, rule_text: str, name: str) -> saved_segments.SegmentResult:
+    """The rule's customers: on the window's facts, and the RFM or value frames when the rule reads them (each
+    computed once per window and preset, for every rule evaluated on it)."""
     rule = rule_from_text(rule_text)
-    facts = _facts(path, key, window, preset)
-    rfm_frame = _rfm_frame(path, key, window, preset, rule.rfm_maps()) if rule.rfm_maps() else None
-    value_frame = _value_frame(path, key, window, preset) if rule.uses("value_tier") else None
-    if not rule.reads_lines:  # the facts alone: no store connection to open
-        return saved_segments.evaluate(
-            None, facts, rule, name=name, rfm_frame=rfm_frame, value_frame=value_frame
+    facts = _facts(window, preset)
+    maps = rule.rfm_maps()
+    rfm_frame = (
+        _common.model(
+            saved_model.rfm_frame,
+            window,
+            preset,
+            maps,
+            spinner="Scoring RFM segments…",
+            given={"facts": facts},
         )
-    return _with_store(
-        path,
-        lambda con: saved_segments.evaluate(
-            con, facts, rule, name=name, rfm_frame=rfm_frame, value_frame=value_frame
-        ),
+        if maps
+        else None
+    )
+    value_frame = (
+        _common.model(
+            saved_model.value_frame,
+            window,
+            preset,
+            spinner="Fitting the lifetime-value model…",
+            given={"facts": facts},
+        )
+        if rule.uses("value_tier")
+        else None
+    )
+    return _common.model(
+        saved_model.evaluate,
+        window,
+        preset,
+        rule_text,
+        name,
+        spinner=_SPINNER,
+        given={"facts": facts, "rfm_frame": rfm_frame, "value_frame": value_frame},
     )
 
 
-@st.cache_data(show_spinner="Evaluating the segment at each month's end…", max_entries=16)
-def _history(
-    path: str, key: str, window: Window, preset: str, rule_text: str
-) -> saved_segments.SegmentHistory:
-    return _with_store(
-        path, lambda con: saved_segments.history(con, window, rule_from_text(rule_text), preset)
-    )
-
-
-@st.cache_data(show_spinner="Evaluating the segment at both dates…", max_entries=16)
-def _migration(
-    path: str, key: str, window: Window, preset: str, rule_text: str, first: date, second: date, name: str
-) -> saved_segments.SegmentMigration:
-    rule = rule_from_text(rule_text)
-    return _with_store(
-        path,
-        lambda con: saved_segments.segment_migration(con, window, rule, first, second, preset, name=name),
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _migration_dates(path: str, key: str, window: Window) -> tuple[date, date]:
-    return _with_store(path, lambda con: saved_segments.default_migration_dates(con, window))
-
-
-@st.cache_data(show_spinner="Clustering the customers (k-means for each number of clusters)…", max_entries=16)
-def _clusters(
-    path: str, key: str, window: Window, preset: str, k_range: tuple[int, int]
-) -> clusters.Clusters:
-    facts = _facts(path, key, window, preset)
-    return clusters.cluster_customers(
-        facts.frame, facts.window, preset=preset, k_range=k_range, data_version=facts.data_version
-    )
-
-
-def _compute(fn: Callable[..., T], *args: Any) -> T | None:
-    """``fn(path, key, *args)``, or None after showing the one-line message of an LgsError."""
-    try:
-        return fn(str(_common.db_path()), _common.data_key(), *args)
-    except LgsError as exc:
-        _common.show_error(exc)
+def _clusters(window: Window, preset: str, k_range: tuple[int, int]) -> clusters.Clusters | None:
+    """The behaviour clusters, or None after showing in place why not."""
+    facts = _common.tab_model(saved_model.facts, window, preset, spinner=_SPINNER)
+    if facts is None:
         return None
+    return _common.tab_model(
+        saved_model.behaviour_clusters,
+        window,
+        preset,
+        k_range,
+        spinner="Clustering the customers (k-means for each number of clusters)…",
+        given={"facts": facts},
+    )
 
 
 def _change(change: SegmentChange) -> saved_segments.SavedSegment | None:
     """Save, rename or delete a saved segment: the page's one change of shared state, an editor's (issue #16):
     a viewer's request is refused here (``AccessDenied``, one line) even if a crafted one reaches it."""
     access.require(_access.principal(), Action.SAVE_SEGMENTS)
-    con = store.connect(_common.db_path())
-    try:
-        return saved_segments.apply_change(con, change)
-    finally:
-        con.close()
-        st.cache_data.clear()  # the segment list, and every figure keyed on the store file, is stale
+    return _common.change_store(saved_segments.apply_change, change)  # the segment list is stale after it
 
 
 # --- the rule builder's widgets ⇄ a rule ----------------------------------------------------------------
@@ -385,8 +346,7 @@ info = _common.store_info()
 last_day = info.last_date.date() if info.last_date else date.today()
 first_day = info.first_date.date() if info.first_date else last_day
 known = _common.countries()
-path, key = str(_common.db_path()), _common.data_key()
-saved_list = _common.guarded(_saved, path, key)
+saved_list = _common.page_model(saved_model.saved, spinner=None)
 saved = {s.name: s for s in saved_list}
 
 st.title("Saved segments")
@@ -506,7 +466,7 @@ def _build_tab() -> None:
         rule = Group(state.get("sseg_match") or "all", tuple(conditions))
     page["rule"] = rule.to_text()
 
-    result = _common.guarded(_evaluate, path, key, window, preset, rule.to_text(), page["open"])
+    result = _common.guarded(_evaluate, window, preset, rule.to_text(), page["open"])
     st.text("Customers who: " + rule.label() + ".")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
@@ -710,7 +670,7 @@ def _build_tab() -> None:
             left, right = st.columns(2)
             with left:
                 k_range = tuple(state.get("sseg_k") or clusters.DEFAULT_K_RANGE)
-                found = _compute(_clusters, window, preset, k_range)
+                found = _clusters(window, preset, k_range)
                 if found is not None and customer in set(found.customers["customer_id"].to_list()):
                     nearest = found.why(customer)
                     st.markdown(f"**Behaviour cluster**: {literal(nearest.name)} ({found.quality_text}).")
@@ -733,7 +693,9 @@ def _build_tab() -> None:
                         "of the log-scaled recency, orders and spend."
                     )
             with right:
-                invoices = _common.guarded(_common.customer_invoices, view, customer)
+                invoices = _common.page_model(
+                    segments_model.customer_invoices, view.window, customer, spinner=None
+                )
                 st.markdown("**The customer's invoices** in the date range")
                 st.dataframe(
                     invoices,
@@ -758,12 +720,23 @@ def _build_tab() -> None:
         on_change="rerun",
     )
     with moves:
-        dates = _compute(_migration_dates, window) if moves.open else None  # computed only when opened
+        dates = (
+            _common.tab_model(saved_model.migration_dates, window, spinner=None) if moves.open else None
+        )  # computed only when opened
         if dates is not None:
             j1, j2 = st.columns(2)
             first = j1.date_input("First date", value=dates[0], format="DD/MM/YYYY", key="sseg_mig_from")
             second = j2.date_input("Second date", value=dates[1], format="DD/MM/YYYY", key="sseg_mig_to")
-            moved = _compute(_migration, window, preset, rule.to_text(), first, second, page["open"])
+            moved = _common.tab_model(
+                saved_model.migration,
+                window,
+                preset,
+                rule.to_text(),
+                first,
+                second,
+                page["open"],
+                spinner="Evaluating the segment at both dates…",
+            )
             if moved is not None:
                 n1, n2, n3, n4 = st.columns(4)
                 n1.metric(f"In the segment on {first:%d %b %Y}", count_text(moved.stayed + moved.left))
@@ -810,7 +783,13 @@ rule = rule_from_text(page["rule"])  # the rule the builder made
 with tab_time:
     if tab_time.open:
         st.text(f"{page['open'] or 'The segment being built'} — customers who: {rule.label()}.")
-        past = _compute(_history, window, preset, rule.to_text())
+        past = _common.tab_model(
+            saved_model.history,
+            window,
+            preset,
+            rule.to_text(),
+            spinner="Evaluating the segment at each month's end…",
+        )
         if past is not None and past.is_empty:
             st.info(
                 "The segment had no customer at any month's end of this date range.",
@@ -858,7 +837,7 @@ with tab_clusters:
                 help=defs["k_range"],
             ),
         )
-        found = _compute(_clusters, window, preset, (k_low, k_high))
+        found = _clusters(window, preset, (k_low, k_high))
         if found is not None:
             q1, q2, q3 = st.columns(3)
             q1.metric("Clusters", f"{found.k}", help=defs["k_range"], border=True)

@@ -266,7 +266,7 @@ with st.expander("How customers are scored", expanded=True, icon=":material/tune
         RfmParams, preset, reference, "fixed" if cuts is not None else "quantile", scores, cuts, segment_map
     )
 
-result = _common.guarded(_common.segments, view, params)
+result = _common.page_model(segments_model.segments, view.window, params)
 if result.is_empty:
     st.info(
         "No customer bought anything in this date range and these countries. Widen the date range, or "
@@ -523,7 +523,7 @@ if customer is not None and (not str(customer).isdigit() or int(customer) not in
     )
 elif customer is not None:
     st.markdown("\n".join(f"- {literal(line)}" for line in result.explain_plain(int(customer))))
-    invoices = _common.guarded(_common.customer_invoices, view, int(customer))
+    invoices = _common.page_model(segments_model.customer_invoices, view.window, int(customer), spinner=None)
     st.dataframe(
         invoices.select("invoice_date", "invoice", "amount", "kind", "lines", "items", "country").rename(
             {

@@ -1,4 +1,4 @@
-"""What the pages' models share: a window resolved to the data's dates, the KPI figures of a window, the window
+"""What the pages' models share: the sidebar's countries, a window resolved to the data's dates, the KPI figures of a window, the window
 before it, months a window cuts short, and running a page's SQL (sql/views/).
 
 Imports no streamlit (STYLE.md §2).
@@ -36,6 +36,11 @@ def mark_whole_months(monthly: pl.DataFrame, window: Window) -> pl.DataFrame:
     month_end = pl.col("month").dt.offset_by("1mo").dt.offset_by("-1d")
     whole = (pl.col("month") >= pl.lit(window.start)) & (month_end <= pl.lit(window.end))
     return monthly.with_columns(whole.alias("whole_month"))
+
+
+def countries(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The countries the sidebar offers: every country the store holds a line of, A–Z."""
+    return sorted(str(c) for c in run(con, "store/countries", {})["country"].to_list())
 
 
 def run_view(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]) -> pl.DataFrame:

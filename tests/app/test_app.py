@@ -89,7 +89,7 @@ def test_every_page_runs_without_an_exception(app: AppTest, page: str) -> None:
     assert app.title, f"{page} has no title"
 
 
-def test_overview_cards_are_what_views_computes(app: AppTest, con: object) -> None:
+def test_overview_cards_are_what_the_page_model_computes(app: AppTest, con: object) -> None:
     expected = overview_model.overview(con, Window())  # type: ignore[arg-type]
     assert _metrics(app) == {k.label: k.value_text for k in expected.kpis}
     assert [m.help for m in app.metric] == [k.help_text for k in expected.kpis]
@@ -203,7 +203,7 @@ def _segment_table(at: AppTest) -> pl.DataFrame:
     return pl.from_pandas(frame)
 
 
-def test_segment_table_is_what_views_computes(app: AppTest, con: object) -> None:
+def test_segment_table_is_what_the_page_model_computes(app: AppTest, con: object) -> None:
     app.switch_page("pages/segments.py").run()
     _no_exception(app)
     expected = segments_model.segments(con, Window())  # type: ignore[arg-type]
