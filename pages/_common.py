@@ -22,7 +22,7 @@ import duckdb
 import pandas  # noqa: F401
 import streamlit as st
 
-from lgs_core.analyses.analytics import PRESETS, definition
+from lgs_core.analyses.analytics import PRESETS
 from lgs_core.app import background, first_run
 from lgs_core.app import data as data_model
 from lgs_core.app import figures as app_figures
@@ -686,7 +686,7 @@ def definitions_expander(
 ) -> None:
     """The formulas and statistics behind a page's figures, one click away: "Definitions and formulas"."""
     with st.expander("Definitions and formulas", icon=":material/menu_book:"):
-        lines = [(key, definition(key, preset)) for key in keys]
+        lines = [(key, app_text.definition(key, preset)) for key in keys]
         lines += list(extra)
         st.markdown("\n".join(f"- **{app_text.term(key)}**: {text}" for key, text in lines if text))
 
@@ -752,7 +752,7 @@ def list_downloads(
     count = customers or 0
     csv = _access.logged_export(csv, what=stem, customers=count, fmt="csv", file=f"{stem}.csv")
     xlsx = _access.logged_export(xlsx, what=stem, customers=count, fmt="xlsx", file=f"{stem}.xlsx")
-    manifest_means = definition("manifest")
+    manifest_means = app_text.definition("manifest")
     c1, c2, c3 = columns
     keys = {kind: (f"{key}_{kind}" if key else None) for kind in ("csv", "xlsx", "manifest")}
     c1.download_button(

@@ -28,7 +28,6 @@ from typing import Any, Literal, cast
 import polars as pl
 
 from lgs_core.errors import LgsError
-from lgs_core.glossary import DEFINITIONS_PATH, definition, definitions  # noqa: F401 (the analyses' help texts)
 from lgs_core.query.run import Connection, run
 from lgs_core.query.window import Window
 

@@ -282,10 +282,10 @@ def test_definitions_cover_every_output_column(sample: duckdb.DuckDBPyConnection
         analytics.weekly(sample, Window()).columns
     )
     columns |= {"positive", "trimmed_85", "p85", "count", "min", "max", "median", "mean", "mode", "histogram"}
-    missing = sorted(c for c in columns if not analytics.definition(c))
+    missing = sorted(c for c in columns if not glossary.definition(c))
     assert not missing
-    assert analytics.definition("placed", "classic") != analytics.definition("placed")
-    assert analytics.definition("sales", "classic") == analytics.definition("sales")  # falls back
+    assert glossary.definition("placed", "classic") != glossary.definition("placed")
+    assert glossary.definition("sales", "classic") == glossary.definition("sales")  # falls back
     lines = glossary.DEFINITIONS_PATH.read_text(encoding="utf-8").splitlines()
     entries = [(names, key, preset) for names, key, preset, _ in glossary.entries()]
     assert len(entries) == sum(line.startswith("- `") for line in lines)  # every definition line is read

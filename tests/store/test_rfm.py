@@ -403,7 +403,7 @@ def test_rfm11_scores_r_against_fm(sample: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_definitions_cover_every_rfm_column(sample: duckdb.DuckDBPyConnection) -> None:
-    from lgs_core.analyses.analytics import definition
+    from lgs_core.glossary import definition
 
     result = rfm.rfm(sample, Window(), rfm.RfmParams(segment_map="rfm11"))
     columns = set(result.customers.columns) | set(result.summary().columns) | set(result.grid().columns)
