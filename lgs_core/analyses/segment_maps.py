@@ -78,28 +78,35 @@ def grid_from_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return grid
 
 
-def default_fixed_cuts(scores: int = 5) -> FixedCuts:
-    """Suggested fixed cut points for 3–5 scores per dimension (recency days, invoices, pounds)."""
-    presets = {
-        5: ((30, 90, 180, 365), (1, 2, 5, 10), (100, 500, 1000, 5000)),
-        4: ((30, 90, 365), (1, 3, 10), (250, 1000, 5000)),
-        3: ((90, 365), (1, 5), (500, 5000)),
-    }
+# Suggested limits for 3–5 scores per dimension: (recency days, orders, pounds). Fixed cut points give a value
+# equal to a cut point the lower score; thresholds in words include the limit (at least 10 orders: F 5).
+_FIXED_CUTS = {
+    5: ((30, 90, 180, 365), (1, 2, 5, 10), (100, 500, 1000, 5000)),
+    4: ((30, 90, 365), (1, 3, 10), (250, 1000, 5000)),
+    3: ((90, 365), (1, 5), (500, 5000)),
+}
+_THRESHOLDS = {
+    5: ((30, 90, 180, 365), (2, 3, 5, 10), (100, 500, 1000, 5000)),
+    4: ((30, 90, 365), (2, 5, 10), (250, 1000, 5000)),
+    3: ((90, 365), (2, 5), (500, 5000)),
+}
+
+
+def _suggested(
+    presets: Mapping[int, tuple[tuple[int, ...], ...]], scores: int, *, at_least: bool
+) -> FixedCuts:
     if scores not in presets:
         raise LgsError(f"{scores} scores", where="scores per dimension", todo="choose 3, 4 or 5")
-    r, f, m = presets[scores]
-    return FixedCuts(tuple(map(Decimal, r)), tuple(map(Decimal, f)), tuple(map(Decimal, m)))
+    r, f, m = (tuple(map(Decimal, limits)) for limits in presets[scores])
+    return FixedCuts(r, f, m, at_least=at_least)
+
+
+def default_fixed_cuts(scores: int = 5) -> FixedCuts:
+    """Suggested fixed cut points for 3–5 scores per dimension (recency days, invoices, pounds)."""
+    return _suggested(_FIXED_CUTS, scores, at_least=False)
 
 
 def default_thresholds(scores: int = 5) -> FixedCuts:
     """Suggested thresholds in words for 3–5 scores: the last order within 30/90/180/365 days, at least
     2/3/5/10 orders, spent at least £100/£500/£1,000/£5,000 (each limit included)."""
-    presets = {
-        5: ((30, 90, 180, 365), (2, 3, 5, 10), (100, 500, 1000, 5000)),
-        4: ((30, 90, 365), (2, 5, 10), (250, 1000, 5000)),
-        3: ((90, 365), (2, 5), (500, 5000)),
-    }
-    if scores not in presets:
-        raise LgsError(f"{scores} scores", where="scores per dimension", todo="choose 3, 4 or 5")
-    r, f, m = presets[scores]
-    return FixedCuts(tuple(map(Decimal, r)), tuple(map(Decimal, f)), tuple(map(Decimal, m)), at_least=True)
+    return _suggested(_THRESHOLDS, scores, at_least=True)
