@@ -1,8 +1,9 @@
 """LGS Explorer: the app's entry point. Navigation and first-run data (demo data, or the PostgreSQL sync).
 
-Each page draws the shared sidebar itself (``pages/_common.page_setup``), which also makes sure of the data once
-per run: it waits for the first-run demo data, or runs the start-up PostgreSQL sync, and says in one line what
-to do when the store cannot be opened or written. A page that Streamlit ran without this file (its v1 ``pages/`` folder mode: the first request of a new server for e.g. /segments) runs again through
+This file draws the shared sidebar once per run, before the page (``pages/_common.shared_setup``), which also
+makes sure of the data once per run: it waits for the first-run demo data, or runs the start-up PostgreSQL sync,
+and says in one line what to do when the store cannot be opened or written. Its widgets are this file's, so they
+keep their values from page to page. A page that Streamlit ran without this file (its v1 ``pages/`` folder mode: the first request of a new server for e.g. /segments) runs again through
 it (``pages/_navigation``).
 
 `streamlit run streamlit_app.py` first imports this file to find ``app`` (Streamlit's ASGI server, st.App)
@@ -67,5 +68,8 @@ else:  # a session's run
 
     st.set_option("client.showSidebarNavigation", True)
     navigation = st.navigation(_navigation.app_pages())
+    from pages import _common  # noqa: E402  (Polars, DuckDB: after the title, as above)
+
     with _navigation.entrypoint_run():
+        _common.shared_setup(navigation)  # the sidebar, once per run, for the page about to run
         navigation.run()

@@ -58,6 +58,7 @@ KEY_DAMAGED = "_lgs_damaged"
 # the widgets' state and the link's page parameters, and coming back restores them from here.
 KEY_PAGE_SAVED = "_lgs_page_controls"
 _KEY_NOTICES = "_lgs_notice_box"
+_KEY_REBUILD = "_lgs_rebuild_clicked"  # the Rebuild button was clicked (its callback: see offer_rebuild)
 # The sidebar's parameters in the link; every page adds its own (page_setup's ``url_params``).
 SIDEBAR_PARAMS = ("start", "end", "country", "products", "preset")
 DEFAULT_PRESET = "standard"
@@ -386,8 +387,9 @@ def _seed_widgets(first: date, last: date, known: list[str]) -> None:
         state[KEY_COUNTRIES] = chosen
     if state.get(KEY_PRESET) not in PRESETS:
         state[KEY_PRESET] = DEFAULT_PRESET
-    # Each page draws its own sidebar widgets, so a page switch meets new widgets: re-assigning the values
-    # hands them over (Streamlit's documented way to keep a widget's value across pages).
+    # The entrypoint draws these widgets on every page but the Data page (no filters there: Streamlit drops an
+    # undrawn widget's value), and a page run alone draws its own: re-assigning the values hands them over
+    # (Streamlit's documented way to keep a widget's value across pages).
     for key in (KEY_DATES, KEY_COUNTRIES, KEY_PRODUCTS, KEY_PRESET):
         state[key] = state[key]
     # The quick-range pill of the dates shown is lit (none when the dates are no quick range).
@@ -475,11 +477,33 @@ def sidebar_filters() -> View | None:
     return view
 
 
+def shared_setup(page: Any) -> None:
+    """streamlit_app.py, once per run, before ``page`` runs (``page``: what st.navigation returned): what every
+    page starts with (``_draw_shared``), drawn by the entrypoint, so its widgets are the entrypoint's and keep
+    their values from page to page. The page's ``page_setup`` then finds it drawn."""
+    _navigation.drew_shared(_draw_shared(filters=_navigation.has_filters(page)))
+
+
 def page_setup(*, filters: bool = True, url_params: tuple[str, ...] = ()) -> View | None:
     """What every page starts with: data present, the sidebar (title, filters unless ``filters`` is False,
     the PostgreSQL refresh when configured), the demo-data banner. Returns the sidebar's view (None: no data
-    yet). ``url_params``: the page's own parameters in the link; any other (another page's) is dropped."""
+    yet). ``url_params``: the page's own parameters in the link; any other (another page's) is dropped.
+
+    Drawn once per run by streamlit_app.py (``shared_setup``) before the page: then this only returns its
+    view. A page run without the entrypoint (Streamlit's pages/ folder mode: see pages/_navigation) draws it
+    here."""
     _navigation.leave_pages_folder_mode()
+    view = _navigation.shared_view() if _navigation.shared_drawn() else _draw_shared(filters=filters)
+    if filters:
+        for name in list(st.query_params):
+            if name not in SIDEBAR_PARAMS and name not in url_params:
+                del st.query_params[name]
+    return view
+
+
+def _draw_shared(*, filters: bool) -> View | None:
+    """The sidebar (title, who is signed in, the filters unless ``filters`` is False, the PostgreSQL refresh
+    when configured), the banners above the page, and the data made sure of (``ensure_data``, once per run)."""
     st.set_page_config(**PAGE_CONFIG)
     from pages import _access  # it reads this module
 
@@ -492,16 +516,13 @@ def page_setup(*, filters: bool = True, url_params: tuple[str, ...] = ()) -> Vie
     if damaged is not None and damaged[0] == data_key():  # damage found by an earlier run (e.g. a load)
         offer_rebuild(damaged[1])
     st.session_state[_KEY_NOTICES] = st.container()  # what a link's values needed changing, above the page
+    view = None
     try:
-        ensure_data()  # once per run (streamlit_app.py leaves it here); a no-op once the store holds data
+        ensure_data()  # once per run; a no-op once the store holds data
         info = store_info()
         stale_data_banner(info)
         demo_data_banner(info)
         view = sidebar_filters() if filters else None
-        if filters:
-            for name in list(st.query_params):
-                if name not in SIDEBAR_PARAMS and name not in url_params:
-                    del st.query_params[name]
     except store.StoreCorruptError as exc:
         offer_rebuild(exc)
     except LgsError as exc:  # e.g. a store location that cannot be written: one line, and nothing else
@@ -594,12 +615,18 @@ def offer_rebuild(exc: store.StoreCorruptError) -> NoReturn:
     if not _access.can(_access.Action.REBUILD):
         st.info("Rebuilding the store needs an editor: ask one to open this page.", icon=":material/build:")
         st.stop()
-    if st.button(
+    # The click is kept by the button's callback, which runs before the next run: the button may be drawn by
+    # a page (a load met the damage) and the next run's by streamlit_app.py's shared setup, which finds the
+    # damage first; two different widgets for Streamlit, so the button's own value would not carry over.
+    clicked = st.button(
         f"Rebuild the store from its source: {source}",
         type="primary",
         icon=":material/build:",
         key="lgs_rebuild_store",
-    ) and _access.allowed(_access.Action.REBUILD):
+        on_click=st.session_state.__setitem__,
+        args=(_KEY_REBUILD, True),
+    )
+    if (st.session_state.pop(_KEY_REBUILD, False) or clicked) and _access.allowed(_access.Action.REBUILD):
         try:
             st.session_state.pop(KEY_DAMAGED, None)
             moved = store.set_aside(db_path())

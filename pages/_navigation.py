@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -23,6 +24,7 @@ _entrypoint_thread = threading.local()  # .running: this script thread is inside
 _serving = {"entrypoint": False}  # streamlit_app.py is this process's entrypoint (`streamlit run` serves it)
 KEY_ENTERED = "_lgs_entered"  # this session has run through streamlit_app.py
 _KEY_REROUTED = "_lgs_rerouted"  # this run is the rerun page_setup asked for, to go through streamlit_app.py
+_DATA_TITLE = "Data"
 _OPTIONAL_PAGES = (
     ("deeper_segments.py", "Deeper segments", ":material/insights:"),
     ("saved_segments.py", "Saved segments", ":material/bookmarks:"),
@@ -40,8 +42,29 @@ def app_pages() -> list[st.Page]:
     for optional, title, icon in _OPTIONAL_PAGES:
         if (_PAGES_DIR / optional).exists():
             pages.append(st.Page(_PAGES_DIR / optional, title=title, icon=icon))
-    pages.append(st.Page(_PAGES_DIR / "data.py", title="Data", icon=":material/database:"))
+    pages.append(st.Page(_PAGES_DIR / "data.py", title=_DATA_TITLE, icon=":material/database:"))
     return pages
+
+
+def has_filters(page: Any) -> bool:
+    """Whether ``page`` (one of ``app_pages``, as st.navigation returned it) shows the sidebar's filters: all
+    but the Data page, which changes what they filter."""
+    return str(page.title) != _DATA_TITLE
+
+
+def shared_drawn() -> bool:
+    """streamlit_app.py drew the shared sidebar in this run, before the page (``drew_shared``)."""
+    return getattr(_entrypoint_thread, "running", False) and hasattr(_entrypoint_thread, "shared")
+
+
+def drew_shared(view: Any) -> None:
+    """Keep what the shared sidebar chose in this run, for the page (``shared_view``)."""
+    _entrypoint_thread.shared = view
+
+
+def shared_view() -> Any:
+    """What the shared sidebar drawn by streamlit_app.py in this run chose (``pages/_common.View`` or None)."""
+    return _entrypoint_thread.shared
 
 
 def serving_entrypoint() -> None:
@@ -59,6 +82,8 @@ def entrypoint_run() -> Iterator[None]:
         yield
     finally:  # also when the page stops or reruns (st.stop, st.rerun raise)
         _entrypoint_thread.running = False
+        if hasattr(_entrypoint_thread, "shared"):
+            del _entrypoint_thread.shared
 
 
 def leave_pages_folder_mode() -> None:

@@ -151,6 +151,21 @@ def test_filters_survive_a_page_switch_and_the_data_page(app: AppTest) -> None:
     assert app.query_params == {"start": "2011-01-01"}
 
 
+def test_the_entrypoint_draws_the_shared_sidebar_once_the_same_widgets_on_every_page(app: AppTest) -> None:
+    """streamlit_app.py draws the sidebar before the page (issue #17): its widgets are the entrypoint's, the same
+    widget on every page (a widget a page draws is that page's, a new one on each switch), drawn once per run."""
+    seen = {}
+    for page in ("pages/overview.py", "pages/orders.py", "pages/segments.py", "pages/reports.py"):
+        app.switch_page(page).run()
+        _no_exception(app)
+        assert [w.key for w in app.sidebar.date_input] == ["flt_dates"]  # once
+        seen[page] = (
+            app.sidebar.date_input(key="flt_dates").id,
+            app.sidebar.multiselect(key="flt_countries").id,
+        )
+    assert len(set(seen.values())) == 1, seen
+
+
 def test_the_quick_range_sets_the_dates_and_shows_which_is_active(app: AppTest) -> None:
     assert _button_group(app, "Quick range").value == "All data"  # a first visit: all the data, lit
     _button_group(app, "Quick range").set_value("2010").run()
