@@ -48,15 +48,6 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
 }
 
 
-# The session's planner settings. The views' groupings have no statistics (grouped expressions), so the
-# planner guesses 1 row for the invoice summary and, left alone, joins by nested loops that re-aggregate
-# it per customer: 1.3 s for RFM on the 34,766-line sample, growing with the square of the customers.
-# These queries are whole-window aggregations, where hash joins are right: 0.2 s. JIT off: a query costed
-# high by the disabled nested loops would otherwise be compiled first (hundreds of ms, every query).
-# work_mem: the summary's hash aggregate (~60,000 groups per million lines) stays in memory, not on disk.
-_SESSION_SETTINGS = ("set enable_nestloop = off", "set jit = off", "set work_mem = '64MB'")
-
-
 class PostgresEngine:
     """The analyses' queries, run inside PostgreSQL over ``table`` (default ``retail``).
 
@@ -99,10 +90,9 @@ class PostgresEngine:
                 conn = postgres._connect(self.dsn, read_only=False, purpose="push-down")
                 try:
                     conn.execute(views_sql(self.table))
-                    for setting in _SESSION_SETTINGS:
-                        conn.execute(setting)
+                    conn.execute(read_sql("postgres/pushdown_session.sql"))  # the planner settings: why there
                     # From here on the session only reads (the views above are its own, temporary).
-                    conn.execute("set session characteristics as transaction read only")
+                    conn.execute(read_sql("postgres/read_only.sql"))
                 except BaseException:
                     conn.close()
                     raise
@@ -125,7 +115,7 @@ class PostgresEngine:
         with postgres._pg_errors(self.dsn, self.table, sync=False):
             conn = self._connection()
             found = conn.execute(
-                sql.SQL("select max(invoice_date) from {table}").format(table=self._ident)
+                sql.SQL(read_sql("postgres/newest_line.sql")).format(table=self._ident)  # type: ignore[arg-type]
             ).fetchall()
         newest = found[0][0] if found else None
         stamp = newest.isoformat(sep=" ") if isinstance(newest, datetime) else "empty"

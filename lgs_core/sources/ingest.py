@@ -672,23 +672,12 @@ def write_validated(
 
     Call inside the caller's transaction, once per validated chunk (the PostgreSQL sync streams chunks).
     """
-    con.execute("create or replace temp view staged_lines as select * from validated where reason is null")
+    con.execute(read_sql("ingest/staged_lines.sql"))
     store.insert_staged_lines(con, load_id)
-    con.execute(
-        """
-        insert into quarantine
-        select $load_id, $source, sheet, source_row, reason, invoice, stock_code, description,
-               quantity_text, date_text, price_text, customer_text, country
-        from validated where reason is not null
-        """,
-        {"load_id": load_id, "source": source},
-    )
-    reasons = dict(
-        con.sql(
-            "select reason, count(*) from validated where reason is not null group by reason order by reason"
-        ).fetchall()
-    )
-    loaded = int(store.scalar(con, "select count(*) from validated where reason is null"))  # type: ignore[call-overload]
+    con.execute(read_sql("ingest/quarantine_insert.sql"), {"load_id": load_id, "source": source})
+    counts = dict(con.sql(read_sql("ingest/validated_counts.sql")).fetchall())
+    loaded = int(counts.pop(None, 0))
+    reasons = counts
     return loaded, sum(reasons.values()), {str(k): int(v) for k, v in reasons.items()}
 
 
@@ -698,10 +687,7 @@ def _nothing_loaded(
     """A replace whose every line is quarantined would leave an empty data set: refused, naming the first
     refused row and the commonest reason (as a full sync that loads nothing is, ``postgres._nothing_loaded``)."""
     reason, count = max(reasons.items(), key=lambda item: item[1])
-    sheet, row = con.sql(
-        "select sheet, source_row from validated where reason = $reason order by sheet nulls first, source_row limit 1",
-        params={"reason": reason},
-    ).fetchall()[0]
+    sheet, row = con.sql(read_sql("ingest/first_refused.sql"), params={"reason": reason}).fetchall()[0]
     where = f"{source}, row {row}" if sheet is None else f"{source}, sheet {sheet!r}, row {row}"
     return LgsError(
         ("its one line cannot be loaded" if read == 1 else f"none of its {read:,} lines can be loaded")

@@ -313,15 +313,11 @@ def _connect(dsn: str, *, read_only: bool, purpose: str) -> psycopg.Connection[A
         extra["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     conn = psycopg.connect(dsn, autocommit=True, **extra)
     try:
-        # Dates as ISO text in the COPY, whatever the server's default DateStyle; UTF-8 whatever the locale.
-        conn.execute("set datestyle = 'ISO, YMD'")
-        conn.execute("set client_encoding = 'UTF8'")
-        # Invoice dates are UK local time (DOMAIN.md §1): a timestamptz column is read, and a watermark
-        # compared with it, in Europe/London, whatever the server's own time zone.
-        conn.execute(sql.SQL("set timezone = {}").format(sql.Literal(UK_TIME_ZONE)))
+        # ISO dates, UTF-8, UK local time (sql/postgres/session.sql says why).
+        conn.execute(_query("session.sql", timezone=sql.Literal(UK_TIME_ZONE)))
         if read_only:
             # The sync only reads: the session refuses any write, and its one transaction is a snapshot.
-            conn.execute("set session characteristics as transaction read only")
+            conn.execute(_query("read_only.sql"))
             conn.read_only = True
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     except BaseException:
@@ -427,7 +423,7 @@ def pg_load(
     ):
         conn.execute(_query("schema.sql", table=ident, index=_index_identifier(table)))
         if replace:
-            conn.execute(sql.SQL("truncate {table}").format(table=ident))
+            conn.execute(_query("truncate.sql", table=ident))
         with conn.cursor() as cur, cur.copy(_query("copy_in.sql", table=ident)) as copy:
             for offset in range(0, good.height, _PG_LOAD_ROWS_PER_WRITE):
                 buffer = io.BytesIO()
@@ -442,10 +438,7 @@ def pg_load(
                 if progress:
                     done = min(offset + _PG_LOAD_ROWS_PER_WRITE, good.height)
                     progress(0.5 + 0.5 * done / max(good.height, 1), f"copied {done:,} lines")
-        # Fresh statistics, as a DBA runs after a bulk load: without them (autovacuum off, or not yet run)
-        # the planner guesses a third of the table newer than a sync's watermark and scans all of it
-        # instead of reading the invoice_date index (an incremental sync at 10M lines: 0.75 s for 10k lines).
-        conn.execute(sql.SQL("analyze {table}").format(table=ident))
+        conn.execute(_query("analyze.sql", table=ident))  # fresh statistics (sql/postgres/analyze.sql: why)
     if progress:
         progress(1.0, "done")
     quarantined = sum(reasons.values())
@@ -713,7 +706,7 @@ def _validate_outside(
     """
     ingest.validate(scratch, raw, accepted=accepted)
     con.register("validated_chunk", scratch.sql("select * from validated").to_arrow_table())
-    con.execute("create or replace temp view validated as select * from validated_chunk")
+    con.execute(read_sql("ingest/validated_chunk.sql"))
 
 
 def sync(
@@ -783,7 +776,7 @@ def sync(
                             chunks.close()  # the reader is done with the connection before the COPY ends
                 if mode == "full" and w.rows_read and not w.rows_loaded:
                     raise _nothing_loaded(w.rows_read, w.reasons, dsn, table)
-                new_watermark = store.scalar(con, "select max(invoice_date) from lines")
+                new_watermark = store.scalar(con, read_sql("store/newest_line.sql"))
                 assert new_watermark is None or isinstance(new_watermark, datetime)
                 w.fingerprint = _fingerprint(dsn, table, new_watermark, w.rows_read)
             con.execute("drop view if exists validated")
