@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from lgs_core.errors import LgsError
+from lgs_core.sqlfiles import read_sql
 from lgs_core.store import access, store
 
 DEFAULT_KEEP = 3
@@ -154,32 +155,18 @@ class RestoreResult:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = store.scalar(
-        con,
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'main' and table_name = $name",
-        {"name": name},
-    )
+    found = store.scalar(con, read_sql("store/history_table_exists.sql"), {"name": name})
     return bool(found)
 
 
 def _current_load_range(con: duckdb.DuckDBPyConnection) -> tuple[int | None, int | None]:
-    first, last = con.execute(
-        """
-        select min(load_id), max(load_id) from load_log
-        where load_id >= coalesce((select max(load_id) from load_log where mode in ('replace', 'full')), 0)
-        """
-    ).fetchall()[0]
+    first, last = con.execute(read_sql("store/history_current_load_range.sql")).fetchall()[0]
     return first, last
 
 
 def _loaded_by_column(con: duckdb.DuckDBPyConnection) -> str:
     """``loaded_by``, or a null in its place on a store from before issue #16 opened read-only."""
-    found = store.scalar(
-        con,
-        "select count(*) from duckdb_columns() where database_name = current_database() "
-        "and table_name = 'load_log' and column_name = 'loaded_by'",
-    )
+    found = store.scalar(con, read_sql("store/history_loaded_by_column.sql"))
     return "loaded_by" if found else "cast(null as varchar)"
 
 
@@ -220,9 +207,7 @@ def describe(
 
 def describe_current(con: duckdb.DuckDBPyConnection) -> str | None:
     """What a replace would replace now (the confirmation names it); None when the store holds nothing."""
-    lines, quarantined = con.execute(
-        "select (select count(*) from lines), (select count(*) from quarantine)"
-    ).fetchall()[0]
+    lines, quarantined = con.execute(read_sql("store/history_current_counts.sql")).fetchall()[0]
     if not lines and not quarantined:
         return None
     return describe(con, int(lines), int(quarantined), *_current_load_range(con))
@@ -235,25 +220,21 @@ def keep_current(con: duckdb.DuckDBPyConnection, *, prune: bool = True) -> int |
     """Set the current data set aside as a kept set, inside the caller's transaction, and leave empty tables
     in its place. Returns its kept id (None: nothing to keep). ``prune``: then drop what the limits exceed."""
     lines, quarantined, first_date, last_date = con.execute(
-        "select (select count(*) from lines), (select count(*) from quarantine), "
-        "(select min(invoice_date) from lines), (select max(invoice_date) from lines)"
+        read_sql("store/history_current_set.sql")
     ).fetchall()[0]
     if not lines and not quarantined:
         return None
     first, last = _current_load_range(con)
     description = describe(con, int(lines), int(quarantined), first, last)
     summaries = f"{store.SUMMARY_KEY}={lines}" if store.summaries_are_current(con) else None
-    kept_id = int(store.scalar(con, "select nextval('kept_id_seq')"))  # type: ignore[call-overload]
+    kept_id = int(store.scalar(con, read_sql("store/history_next_kept_id.sql")))  # type: ignore[call-overload]
     for name in (*DATA_TABLES, *store.SUMMARY_TABLES):
         if _table_exists(con, name):
             con.execute(f"alter table main.{name} rename to {kept_table(kept_id, name)}")
-    con.execute("delete from store_meta where key = $key", {"key": store.SUMMARY_KEY})
-    con.execute(store.read_sql("store/schema.sql"))  # empty lines and quarantine in their place
+    con.execute(read_sql("store/summaries_mark_stale.sql"), {"key": store.SUMMARY_KEY})
+    con.execute(read_sql("store/schema.sql"))  # empty lines and quarantine in their place
     con.execute(
-        """
-        insert into kept_sets values ($kept_id, $kept_at, $first, $last, $lines, $quarantined,
-                                      $first_date, $last_date, $description, $summaries)
-        """,
+        read_sql("store/history_kept_insert.sql"),
         {
             "kept_id": kept_id,
             "kept_at": datetime.now().replace(microsecond=0),
@@ -275,7 +256,7 @@ def keep_current(con: duckdb.DuckDBPyConnection, *, prune: bool = True) -> int |
 def _drop_kept(con: duckdb.DuckDBPyConnection, kept_id: int) -> None:
     for name in (*DATA_TABLES, *store.SUMMARY_TABLES):
         con.execute(f"drop table if exists main.{kept_table(kept_id, name)}")
-    con.execute("delete from kept_sets where kept_id = $id", {"id": kept_id})
+    con.execute(read_sql("store/history_kept_delete.sql"), {"id": kept_id})
 
 
 def _kept_bytes(con: duckdb.DuckDBPyConnection, kept_id: int, block_size: int) -> int:
@@ -285,10 +266,7 @@ def _kept_bytes(con: duckdb.DuckDBPyConnection, kept_id: int, block_size: int) -
         table = kept_table(kept_id, name)
         if not _table_exists(con, table):
             continue
-        rows = con.execute(
-            "select block_id, additional_block_ids from pragma_storage_info($t) where persistent",
-            {"t": table},
-        ).fetchall()
+        rows = con.execute(read_sql("store/history_kept_blocks.sql"), {"t": table}).fetchall()
         for block, extra in rows:
             if block is not None and block >= 0:
                 blocks.add(int(block))
@@ -297,9 +275,7 @@ def _kept_bytes(con: duckdb.DuckDBPyConnection, kept_id: int, block_size: int) -
 
 
 def _block_size(con: duckdb.DuckDBPyConnection) -> int:
-    size = store.scalar(
-        con, "select block_size from pragma_database_size() where database_name = current_database()"
-    )
+    size = store.scalar(con, read_sql("store/history_block_size.sql"))
     return int(size) if size else _BLOCK_SIZE  # type: ignore[call-overload]
 
 
@@ -308,7 +284,7 @@ def prune_kept(con: duckdb.DuckDBPyConnection) -> list[int]:
     count and the budget. Returns the dropped ids."""
     keep, budget = keep_limits()
     block_size = _block_size(con)
-    ids = [int(r[0]) for r in con.execute("select kept_id from kept_sets order by kept_id desc").fetchall()]
+    ids = [int(r[0]) for r in con.execute(read_sql("store/history_kept_ids.sql")).fetchall()]
     used, dropped = 0, []
     for position, kept_id in enumerate(ids):
         size = _kept_bytes(con, kept_id, block_size)
@@ -331,17 +307,7 @@ def kept_sets(con: duckdb.DuckDBPyConnection) -> History:
     if not has_history(con):
         return History([], keep, budget)
     block_size = _block_size(con)
-    rows = con.execute(
-        """
-        select k.kept_id, k.kept_at, k.description, k.lines, k.quarantined, k.first_date, k.last_date,
-               (select l.loaded_by from load_log l where l.load_id > coalesce(k.last_load_id, -1)
-                order by l.load_id limit 1) as replaced_by,
-               (select l.source from load_log l where l.load_id > coalesce(k.last_load_id, -1)
-                order by l.load_id limit 1) as replaced_with
-        from kept_sets k
-        order by k.kept_id desc
-        """
-    ).fetchall()
+    rows = con.execute(read_sql("store/history_kept_list.sql")).fetchall()
     kept = [
         KeptSet(
             kept_id=int(r[0]),
@@ -365,14 +331,7 @@ def kept_by_load(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, str
     after a replace). The replacing load is the first load logged after the kept set's last one."""
     if not has_history(con):
         return None
-    rows = con.execute(
-        """
-        select kept_id, description from kept_sets k
-        where (select min(load_id) from load_log where load_id > coalesce(k.last_load_id, -1)) = $load_id
-        order by kept_id desc limit 1
-        """,
-        {"load_id": load_id},
-    ).fetchall()
+    rows = con.execute(read_sql("store/history_kept_by_load.sql"), {"load_id": load_id}).fetchall()
     return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
 
@@ -390,11 +349,7 @@ def restore(
     con = store.connect(path)
     try:
         with store.transaction(con):
-            row = con.execute(
-                "select description, lines, quarantined, first_load_id, last_load_id, summaries "
-                "from kept_sets where kept_id = $id",
-                {"id": kept_id},
-            ).fetchall()
+            row = con.execute(read_sql("store/history_kept_find.sql"), {"id": kept_id}).fetchall()
             missing = [n for n in DATA_TABLES if not _table_exists(con, kept_table(kept_id, n))]
             if not row or missing:
                 raise LgsError(
@@ -434,12 +389,12 @@ def restore(
                 _relog_loads(con, int(first), int(last))
             if kept_summaries:
                 con.execute(
-                    "insert or replace into store_meta values ($key, $value)",
+                    read_sql("store/history_summaries_restored.sql"),
                     {"key": store.SUMMARY_KEY, "value": str(lines)},
                 )
             else:
                 store.refresh_summaries(con)
-            con.execute("delete from kept_sets where kept_id = $id", {"id": kept_id})
+            con.execute(read_sql("store/history_kept_delete.sql"), {"id": kept_id})
             prune_kept(con)
     finally:
         con.close()
@@ -459,26 +414,19 @@ def _relog_loads(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
     loads of the current data set are those since the last replace, and theirs now come after it."""
     old_ids = [
         int(r[0])
-        for r in con.execute(
-            "select load_id from load_log where load_id between $a and $b order by load_id",
-            {"a": first, "b": last},
-        ).fetchall()
+        for r in con.execute(read_sql("store/history_load_ids.sql"), {"a": first, "b": last}).fetchall()
     ]
     pairs = [(old, store.next_load_id(con)) for old in old_ids]
-    con.execute("create or replace temp table restore_ids (old_id integer, new_id integer)")
+    con.execute(read_sql("store/history_restore_ids_table.sql"))
     try:
-        con.executemany("insert into restore_ids values (?, ?)", pairs)
-        con.execute(
-            "insert into load_log by name "
-            "select l.* replace (m.new_id as load_id) from load_log l join restore_ids m on l.load_id = m.old_id "
-            "order by m.new_id"
-        )
+        con.executemany(read_sql("store/history_restore_ids_insert.sql"), pairs)
+        con.execute(read_sql("store/history_relog_loads.sql"))
         for name in DATA_TABLES:
             con.execute(
                 f"update main.{name} set load_id = m.new_id from restore_ids m where {name}.load_id = m.old_id"
             )
     finally:
-        con.execute("drop table if exists restore_ids")
+        con.execute(read_sql("store/history_restore_ids_drop.sql"))
 
 
 # --- the load log -----------------------------------------------------------------------------------------
@@ -488,6 +436,7 @@ def load_log(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
     """Every load, newest first: who, when, what, how many lines (the Data page shows it to editors). The rows a
     restore writes again for the restored set's loads are left out: each load is listed once, and the restore."""
     who = _loaded_by_column(con)
+    # Inline, though long: it splices {who}, a column expression (loaded_by, or a null on an old store).
     return con.sql(
         f"""
         with once as (

@@ -353,7 +353,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 def _database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
-    rows = con.sql("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    rows = con.sql(read_sql("store/database_path.sql")).fetchall()
     return Path(rows[0][0]) if rows and rows[0][0] else None
 
 
@@ -431,12 +431,10 @@ def _give_back_space(path: Path, size_before: int | None) -> int:
     except duckdb.Error:
         return taken
     try:
-        total, block, free = con.sql(
-            "select total_blocks, block_size, free_blocks from pragma_database_size()"
-        ).fetchall()[0]
+        total, block, free = con.sql(read_sql("store/database_size.sql")).fetchall()[0]
         if free or (grown or 0) - total * block > block:  # free blocks, or blocks past the last one used
-            con.execute("insert or replace into store_meta values ('give_back_space', '')")
-            con.execute("delete from store_meta where key = 'give_back_space'")
+            con.execute(read_sql("store/give_back_space_mark.sql"))
+            con.execute(read_sql("store/give_back_space_unmark.sql"))
     except duckdb.Error:
         pass
     finally:
@@ -451,21 +449,12 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] |
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(scalar(con, "select nextval('load_id_seq')"))  # type: ignore[call-overload]
+    return int(scalar(con, read_sql("store/next_load_id.sql")))  # type: ignore[call-overload]
 
 
 def fingerprint_is_loaded(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """Whether a load with this fingerprint is part of the current data set (since the last replace)."""
-    found = scalar(
-        con,
-        """
-        select count(*) from load_log
-        where fingerprint = $fp
-          and load_id >= coalesce(
-              (select max(load_id) from load_log where mode in ('replace', 'full')), 0)
-        """,
-        {"fp": fingerprint},
-    )
+    found = scalar(con, read_sql("store/fingerprint_loaded.sql"), {"fp": fingerprint})
     return bool(found)
 
 
@@ -475,15 +464,15 @@ def clear_data(con: duckdb.DuckDBPyConnection) -> None:
     from lgs_core.store import history  # history reads this module's helpers
 
     history.keep_current(con)
-    con.execute("delete from lines")
-    con.execute("delete from quarantine")
+    con.execute(read_sql("store/delete_lines.sql"))
+    con.execute(read_sql("store/delete_quarantine.sql"))
     _mark_summaries_stale(con)
 
 
 def insert_staged_lines(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Insert the relation ``staged_lines`` (canonical typed columns) into ``lines`` with derived flags,
     when the disk has room for them (``check_space``)."""
-    check_space(con, int(scalar(con, "select count(*) from staged_lines")))  # type: ignore[call-overload]
+    check_space(con, int(scalar(con, read_sql("store/staged_lines_count.sql"))))  # type: ignore[call-overload]
     con.execute(read_sql("store/insert_lines.sql"), {"load_id": load_id})
     _mark_summaries_stale(con)
 
@@ -524,10 +513,7 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection, added_load: int | None = N
             )
     else:
         _refresh_touched(con, added_load)
-    con.execute(
-        "insert or replace into store_meta select $key, cast(count(*) as varchar) from lines",
-        {"key": SUMMARY_KEY},
-    )
+    con.execute(read_sql("store/summaries_mark_current.sql"), {"key": SUMMARY_KEY})
 
 
 # Each summary's key column, and its query restricted to the lines holding a key the new load touched:
@@ -555,11 +541,7 @@ def _refresh_touched(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
 
 def summaries_are_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the summary tables were built from the lines now in the store."""
-    current = scalar(
-        con,
-        "select (select value from store_meta where key = $key) = cast((select count(*) from lines) as varchar)",
-        {"key": SUMMARY_KEY},
-    )
+    current = scalar(con, read_sql("store/summaries_current.sql"), {"key": SUMMARY_KEY})
     return bool(current)
 
 
@@ -586,7 +568,7 @@ def read_summaries(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _mark_summaries_stale(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("delete from store_meta where key = $key", {"key": SUMMARY_KEY})
+    con.execute(read_sql("store/summaries_mark_stale.sql"), {"key": SUMMARY_KEY})
 
 
 # The invoice dates the store accepts (README "What a load accepts"): from 1970-01-01, before any till or
@@ -637,23 +619,7 @@ def log_load(
     loaded_at = datetime.now().replace(microsecond=0)
     first, end = accepted_invoice_dates()
     con.execute(
-        """
-        insert into load_log by name
-        select $load_id as load_id, $kind as kind, $source as source, $fingerprint as fingerprint,
-               $mode as mode, $loaded_at as loaded_at, $rows_read as rows_read, $rows_loaded as rows_loaded,
-               $rows_quarantined as rows_quarantined,
-               greatest(
-                   (select max(invoice_date) from lines),
-                   (
-                       -- DuckDB's cast drops a BC suffix (4713 BC reads as 4713 AD): such a date is not one
-                       select max(try_cast(invoice_date as timestamp)) from quarantine
-                       where not ends_with(invoice_date, ' BC')
-                           and try_cast(invoice_date as timestamp) >= $first
-                           and try_cast(invoice_date as timestamp) < $end
-                   )
-               ) as watermark,
-               $loaded_by as loaded_by
-        """,
+        read_sql("store/log_load.sql"),
         {
             "first": first,
             "end": end,
@@ -704,28 +670,14 @@ class StoreInfo:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """A short key that changes whenever the data set changes (caches key on it)."""
-    row = con.sql("select coalesce(max(load_id), 0), count(*) from load_log").fetchall()[0]
+    row = con.sql(read_sql("store/data_version.sql")).fetchall()[0]
     return f"v{row[0]}-{row[1]}"
 
 
 def store_info(con: duckdb.DuckDBPyConnection, path: str = "") -> StoreInfo:
-    row = con.sql(
-        """
-        select count(*), count(distinct invoice), count(distinct customer_id), count(distinct country),
-               min(invoice_date), max(invoice_date)
-        from lines
-        """
-    ).fetchall()[0]
-    quarantined = scalar(con, "select count(*) from quarantine")
-    loads = con.sql(
-        """
-        select load_id, kind, source, mode, strftime(loaded_at, '%Y-%m-%d %H:%M:%S') as loaded_at,
-               rows_read, rows_loaded, rows_quarantined, fingerprint
-        from load_log
-        where load_id >= coalesce((select max(load_id) from load_log where mode in ('replace', 'full')), 0)
-        order by load_id
-        """
-    ).pl()
+    row = con.sql(read_sql("store/store_info_lines.sql")).fetchall()[0]
+    quarantined = scalar(con, read_sql("store/quarantine_count.sql"))
+    loads = con.sql(read_sql("store/store_info_loads.sql")).pl()
     return StoreInfo(
         path=path,
         lines=int(row[0]),
