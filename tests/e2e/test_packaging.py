@@ -82,7 +82,7 @@ def test_pip_install_gives_an_lgs_that_runs_outside_the_checkout(tmp_path: Path)
         [
             str(python),
             "-c",
-            "import lgs_core, lgs_core.sqlfiles as s, lgs_core.analyses.analytics as a; "
+            "import lgs_core, lgs_core.sqlfiles as s, lgs_core.glossary as a; "
             "print(lgs_core.__file__); print(s.SQL_DIR); print(a.DEFINITIONS_PATH); print(len(a.definitions()))",
         ],
         cwd=work,
