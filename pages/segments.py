@@ -482,10 +482,15 @@ def _read_customer(query: Any) -> tuple[Any, str | None]:
     return (int(number) if number is not None else (ids[0] if ids else None)), notice
 
 
-if state.get("seg_customer") is not None and state.get("seg_customer") not in labels:
-    typed = state["seg_customer"]
-    if not (str(typed).isdigit() and int(typed) in scored):
-        state["seg_customer"] = ids[0] if ids else None  # another list: its first customer
+# The customer shown follows the list (its first customer) until the person picks one: a picked customer stays
+# while they have a purchase in the view, whatever the list. The list's first, picked by the page, is not kept
+# after a filter change (the explanation kept showing the old list's top customer, and the link gained a
+# customer= nobody chose, which another path to the same filters did not: two links for one view).
+_KEY_SHOWN_FIRST = "_seg_customer_default"
+on_screen = state.get("seg_customer")
+gone = on_screen not in labels and not (str(on_screen).isdigit() and int(str(on_screen)) in scored)
+if on_screen is not None and (on_screen == state.get(_KEY_SHOWN_FIRST) or gone):
+    state["seg_customer"] = ids[0] if ids else None  # the list's first customer
 
 
 def _typed_number() -> None:
@@ -514,6 +519,7 @@ customer = st.selectbox(
     help="The list's customers, biggest spender first; type any customer's number and press Enter.",
 )
 first_id = next(iter(labels), None)
+state[_KEY_SHOWN_FIRST] = first_id
 _common.remember("seg_customer", "customer", None if customer in (None, first_id) else str(customer))
 if customer is not None and (not str(customer).isdigit() or int(customer) not in scored):
     st.info(

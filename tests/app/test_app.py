@@ -336,6 +336,30 @@ def test_a_customer_is_explained(app: AppTest, con: object) -> None:
     assert result.explain_plain(int(customer))[0].startswith("Last order ")
 
 
+def test_the_customer_shown_follows_the_list_until_one_is_picked(app: AppTest, con: object) -> None:
+    """The explanation shows the list's first customer until the person picks one (issue #17's review): after a
+    filter change the new list's first, and the link holds no customer nobody chose; a picked one stays."""
+    app.switch_page("pages/segments.py").run()
+    first_of_all = app.selectbox(key="seg_customer").value
+    year = Window(date(2011, 1, 1), date(2011, 12, 9))
+    result = segments_model.segments(con, year)  # type: ignore[arg-type]
+    first_of_year = next(iter(result.customer_labels(result.default_segments())))
+    # the case that matters: the old first still bought in the year, but another heads the year's list
+    assert first_of_all != first_of_year and first_of_all in set(result.customers["customer_id"].to_list())
+    app.sidebar.date_input(key="flt_dates").set_value((year.start, year.end)).run()
+    _no_exception(app)
+    assert app.selectbox(key="seg_customer").value == first_of_year
+    assert "customer" not in app.query_params
+    later = Window(date(2011, 6, 1), date(2011, 12, 9))
+    still = set(segments_model.segments(con, later).customers["customer_id"].to_list())  # type: ignore[arg-type]
+    picked = next(c for c in list(result.customer_labels(result.default_segments()))[1:] if c in still)
+    app.selectbox(key="seg_customer").set_value(picked).run()
+    app.sidebar.date_input(key="flt_dates").set_value((later.start, later.end)).run()
+    _no_exception(app)
+    assert app.selectbox(key="seg_customer").value == picked  # still bought in the new range: it stays
+    assert app.query_params.get("customer") == str(picked)
+
+
 # --- Data -----------------------------------------------------------------------------------------------
 
 
