@@ -74,10 +74,6 @@ _started_syncs: set[str] = set()
 _start_sync_failure: dict[str, str] = {}
 
 
-def first_run_lock() -> threading.Lock:
-    return _first_run_lock
-
-
 def start_sync_once(dsn: str) -> bool:
     """True the first time this process sees ``dsn`` (the start-up sync runs once, not on every rerun)."""
     with _first_run_lock:
